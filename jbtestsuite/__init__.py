@@ -1,0 +1,3 @@
+from jbtestsuite.celery import app as celery_app
+
+__all__ = ("celery_app",)

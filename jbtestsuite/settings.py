@@ -1,0 +1,247 @@
+"""JBTestSuite settings: one module, driven by environment variables (see `.env.example`).
+
+With nothing set, everything runs on this machine with no server: SQLite and Celery's
+filesystem broker under DATA_DIR. Set DATABASE_URL and REDIS_URL for PostgreSQL and Redis.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+from jbtestsuite.env import ENVIRONMENTS, Config, ConfigError
+from jbtestsuite.log import logging_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+config = Config(env_file=BASE_DIR / ".env")
+
+ENVIRONMENT = config.str("ENVIRONMENT", "development", choices=ENVIRONMENTS)
+IS_DEPLOYED = ENVIRONMENT in ("staging", "production")
+
+# What each environment implies unless a variable says otherwise.
+_PROFILE = {
+    "development": {"debug": True, "log_level": "DEBUG", "log_format": "console", "conn_max_age": 0},
+    "testing": {"debug": False, "log_level": "WARNING", "log_format": "console", "conn_max_age": 0},
+    "staging": {"debug": False, "log_level": "INFO", "log_format": "json", "conn_max_age": 60},
+    "production": {"debug": False, "log_level": "INFO", "log_format": "json", "conn_max_age": 60},
+}[ENVIRONMENT]
+
+DEBUG = config.bool("DEBUG", _PROFILE["debug"])
+DATA_DIR = Path(config.str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
+
+SECRET_KEY = config.secret("SECRET_KEY")
+if not SECRET_KEY:
+    if IS_DEPLOYED:
+        raise ConfigError(f"SECRET_KEY is required when ENVIRONMENT={ENVIRONMENT}: set it to a long random string")
+    SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105 (dev only)
+
+ALLOWED_HOSTS = config.list("ALLOWED_HOSTS", [] if IS_DEPLOYED else ["localhost", "127.0.0.1", "[::1]", "testserver"])
+if IS_DEPLOYED and not ALLOWED_HOSTS:
+    raise ConfigError(f"ALLOWED_HOSTS is required when ENVIRONMENT={ENVIRONMENT}: a comma-separated list of host names")
+CSRF_TRUSTED_ORIGINS = config.list("CSRF_TRUSTED_ORIGINS", [])
+CORS_ALLOWED_ORIGINS = config.list("CORS_ORIGINS", [])
+PUBLIC_BASE_URL = config.url("PUBLIC_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "django_filters",
+    "django_celery_beat",
+    "django_structlog",
+    "jbtestsuite",
+    "tests_catalog",
+    "executions",
+    "artifacts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "jbtestsuite.middleware.request_id_echo",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+if IS_DEPLOYED:
+    # gunicorn serves the admin's static files itself; runserver does it in development.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+ROOT_URLCONF = "jbtestsuite.urls"
+WSGI_APPLICATION = "jbtestsuite.wsgi.application"
+ASGI_APPLICATION = "jbtestsuite.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": config.database("DATABASE_URL", f"sqlite:///{DATA_DIR / 'jbtestsuite.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = config.int("DATABASE_CONN_MAX_AGE", _PROFILE["conn_max_age"], minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share one SQLite file: WAL plus immediate transactions and a busy
+    # timeout turn "database is locked" errors into short waits.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, cache and Celery ----------------------------------------------------------------
+REDIS_URL = config.url("REDIS_URL", "", schemes=("redis", "rediss"))
+CELERY_BROKER_URL = config.url(
+    "CELERY_BROKER_URL", REDIS_URL or "filesystem://", schemes=("redis", "rediss", "amqp", "filesystem")
+)
+BROKER_DIR = DATA_DIR / "broker"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        # The default 1 s poll would add up to a second before every execution starts.
+        "polling_interval": 0.05,
+    }
+    for _folder in ("queue", "control", "processed"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Auth and API ---------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+RATE_LIMIT_PER_MINUTE = config.int("RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": f"{RATE_LIMIT_PER_MINUTE}/min"},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=config.int("ACCESS_TOKEN_EXPIRE_MINUTES", 30, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=config.int("REFRESH_TOKEN_EXPIRE_DAYS", 30, minimum=1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "JBTestSuite API",
+    "DESCRIPTION": "Describe browser tests as data, run them in real browsers, read the results.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Browser runner, AI, uploads ------------------------------------------------------------
+SELENIUM_HUB_URL = config.url("SELENIUM_HUB_URL", "", schemes=("http", "https"))
+OPENAI_API_KEY = config.secret("OPENAI_API_KEY")
+OPENAI_BASE_URL = config.url("OPENAI_BASE_URL", "", schemes=("http", "https"))
+OPENAI_MODEL = config.str("OPENAI_MODEL", "gpt-4o-mini")
+UPLOAD_DIR = Path(config.str("UPLOAD_DIR", str(DATA_DIR / "uploads"))).resolve()
+MAX_UPLOAD_SIZE = config.int("MAX_UPLOAD_SIZE", 10 * 1024 * 1024, minimum=1)
+ALLOWED_FILE_TYPES = config.list(
+    "ALLOWED_FILE_TYPES",
+    [
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/html",
+        "application/json",
+    ],
+)
+MEDIA_ROOT = UPLOAD_DIR
+MEDIA_URL = "/media/"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IS_DEPLOYED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Security -------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = config.bool("SECURE_SSL_REDIRECT", IS_DEPLOYED)
+# Load balancers probe health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health(/ready)?$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = config.bool("SECURE_COOKIES", IS_DEPLOYED)
+SECURE_HSTS_SECONDS = config.int("SECURE_HSTS_SECONDS", 31_536_000 if IS_DEPLOYED else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+
+# --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL = config.str("LOG_LEVEL", _PROFILE["log_level"], choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+LOG_FORMAT = config.str("LOG_FORMAT", _PROFILE["log_format"], choices=("json", "console"))
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+
+# --- Admin user for `make run` (read by the ensure_admin command) ---------------------------
+ADMIN_USERNAME = config.str("ADMIN_USERNAME", "admin")
+ADMIN_EMAIL = config.str("ADMIN_EMAIL", "admin@localhost")
+ADMIN_PASSWORD = config.secret("ADMIN_PASSWORD")

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TestsCatalogConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "tests_catalog"
+    verbose_name = "Test catalog"
