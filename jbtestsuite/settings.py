@@ -162,6 +162,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": f"{RATE_LIMIT_PER_MINUTE}/min"},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "jbtestsuite.pagination.PageEnvelopePagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "jbtestsuite.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SIMPLE_JWT = {

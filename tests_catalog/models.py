@@ -1,0 +1,252 @@
+"""The authoring side: projects and their members, environments, test cases, steps and suites."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from tests_catalog import step_actions
+
+
+class TimestampedModel(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Project(TimestampedModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    base_url = models.URLField(max_length=500, blank=True, help_text="Default base URL for relative `open` steps.")
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone for schedules.")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    MAINTAINER = "maintainer"
+
+
+# Each role can do everything the roles before it can.
+ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.MAINTAINER: 3}
+
+
+class Membership(TimestampedModel):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user_per_project"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.project} ({self.role})"
+
+
+class Environment(TimestampedModel):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments")
+    name = models.CharField(max_length=100)
+    base_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="environment_unique_name_per_project"),
+        ]
+
+    def __str__(self):
+        return f"{self.project} / {self.name}"
+
+
+class EnvironmentVariable(TimestampedModel):
+    """A `${name}` value for runs in an environment. Secret values are write-only everywhere."""
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="variables")
+    name = models.CharField(max_length=100)
+    value = models.TextField(blank=True)
+    secret = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "name"], name="variable_unique_name_per_environment"),
+            models.CheckConstraint(condition=Q(name__regex=r"^[A-Za-z_][A-Za-z0-9_]*$"), name="variable_name_valid"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TestCase(TimestampedModel):
+    __test__ = False  # not a pytest class
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        ACTIVE = "active"
+        ARCHIVED = "archived"
+        DEPRECATED = "deprecated"
+
+    class Priority(models.TextChoices):
+        CRITICAL = "critical"
+        HIGH = "high"
+        MEDIUM = "medium"
+        LOW = "low"
+
+    MAX_RETRIES = 10
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="test_cases")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    priority = models.CharField(max_length=20, choices=Priority.choices, default=Priority.MEDIUM)
+    category = models.CharField(max_length=100, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="test_cases")
+    metadata = models.JSONField(default=dict, blank=True)
+    expected_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    retry_count = models.PositiveSmallIntegerField(default=0)
+    is_automated = models.BooleanField(default=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="authored_cases"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["draft", "active", "archived", "deprecated"]),
+                                   name="testcase_status_valid"),
+            models.CheckConstraint(condition=Q(priority__in=["critical", "high", "medium", "low"]),
+                                   name="testcase_priority_valid"),
+            models.CheckConstraint(condition=Q(retry_count__gte=0, retry_count__lte=10),
+                                   name="testcase_retry_count_range"),
+            models.CheckConstraint(
+                condition=Q(expected_duration_seconds__isnull=True) | Q(expected_duration_seconds__gt=0),
+                name="testcase_expected_duration_positive",
+            ),
+            # Archived cases keep their names so that a replacement can reuse them.
+            models.UniqueConstraint(
+                fields=["project", "category", "name"],
+                condition=~Q(status="archived"),
+                name="testcase_unique_name_per_category",
+            ),
+        ]  # fmt: skip
+        indexes = [
+            models.Index(fields=["status", "priority"], name="testcase_status_priority"),
+            models.Index(fields=["category", "status"], name="testcase_category_status"),
+            models.Index(fields=["created_at"], name="testcase_created_at"),
+            models.Index(fields=["project", "-created_at"], name="testcase_project_created"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+ACTION_CHOICES = [(name, name) for name in step_actions.ACTIONS]
+SELECTOR_TYPE_CHOICES = [(name, name) for name in step_actions.SELECTOR_TYPES]
+
+
+class TestStep(TimestampedModel):
+    __test__ = False
+
+    MAX_TIMEOUT_MS = 600_000
+
+    case = models.ForeignKey(TestCase, on_delete=models.CASCADE, related_name="steps")
+    order_index = models.PositiveIntegerField()
+    action = models.CharField(max_length=40, choices=ACTION_CHOICES)
+    selector_type = models.CharField(
+        max_length=20, choices=SELECTOR_TYPE_CHOICES, default=step_actions.DEFAULT_SELECTOR_TYPE
+    )
+    selector = models.TextField(blank=True)
+    value = models.TextField(blank=True)
+    timeout_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the default step timeout.")
+    description = models.CharField(max_length=500, blank=True)
+    continue_on_failure = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["case", "order_index"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "order_index"], name="teststep_unique_order_per_case"),
+            models.CheckConstraint(condition=Q(action__in=list(step_actions.ACTIONS)), name="teststep_action_known"),
+            models.CheckConstraint(
+                condition=Q(selector_type__in=list(step_actions.SELECTOR_TYPES)), name="teststep_selector_type_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(timeout_ms__isnull=True) | Q(timeout_ms__gt=0, timeout_ms__lte=600_000),
+                name="teststep_timeout_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_index}: {self.action} {self.selector}".strip()
+
+    def as_spec(self) -> dict:
+        """The step as the runner and execution snapshots see it."""
+        return {
+            "order_index": self.order_index,
+            "action": self.action,
+            "selector_type": self.selector_type,
+            "selector": self.selector,
+            "value": self.value,
+            "timeout_ms": self.timeout_ms,
+            "description": self.description,
+            "continue_on_failure": self.continue_on_failure,
+        }
+
+
+class TestSuite(TimestampedModel):
+    __test__ = False
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="suites")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="suites")
+    cases = models.ManyToManyField(TestCase, through="SuiteCase", related_name="suites")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="testsuite_unique_name_per_project"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SuiteCase(models.Model):
+    suite = models.ForeignKey(TestSuite, on_delete=models.CASCADE, related_name="entries")
+    case = models.ForeignKey(TestCase, on_delete=models.CASCADE, related_name="suite_entries")
+    order_index = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["suite", "order_index"]
+        constraints = [
+            models.UniqueConstraint(fields=["suite", "order_index"], name="suitecase_unique_order"),
+            models.UniqueConstraint(fields=["suite", "case"], name="suitecase_unique_case"),
+        ]
+
+    def __str__(self):
+        return f"{self.suite} #{self.order_index}: {self.case}"
