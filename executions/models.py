@@ -1,0 +1,152 @@
+"""Runs: one Execution per attempt of one test case, StepResults per step, SuiteRuns grouping them.
+
+An execution freezes what it ran (`snapshot`) so editing or deleting the case later never
+rewrites a past result; foreign keys to the catalog are SET_NULL for the same reason.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Trigger(models.TextChoices):
+    API = "api"
+    ADMIN = "admin"
+    SCHEDULE = "schedule"
+    CLI = "cli"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+FINAL_STATUSES = (RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR, RunStatus.CANCELLED)
+
+
+class SuiteRun(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey("tests_catalog.Project", on_delete=models.CASCADE, related_name="suite_runs")
+    suite = models.ForeignKey(
+        "tests_catalog.TestSuite", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    suite_name = models.CharField(max_length=255)
+    environment = models.ForeignKey(
+        "tests_catalog.Environment", on_delete=models.SET_NULL, null=True, blank=True, related_name="suite_runs"
+    )
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errored = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["project", "-created_at"], name="suiterun_project_created"),
+            models.Index(fields=["status"], name="suiterun_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.suite_name} ({self.status})"
+
+
+class Execution(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey("tests_catalog.Project", on_delete=models.CASCADE, related_name="executions")
+    test_case = models.ForeignKey(
+        "tests_catalog.TestCase", on_delete=models.SET_NULL, null=True, blank=True, related_name="executions"
+    )
+    case_name = models.CharField(max_length=255)
+    suite_run = models.ForeignKey(SuiteRun, on_delete=models.CASCADE, null=True, blank=True, related_name="executions")
+    environment = models.ForeignKey(
+        "tests_catalog.Environment", on_delete=models.SET_NULL, null=True, blank=True, related_name="executions"
+    )
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    max_attempts = models.PositiveSmallIntegerField(default=1)
+    previous_attempt = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next_attempt"
+    )
+    queued_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When its task reached the broker.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    worker_host = models.CharField(max_length=255, blank=True)
+    browser_name = models.CharField(max_length=50, blank=True)
+    browser_version = models.CharField(max_length=50, blank=True)
+    failing_step_index = models.PositiveIntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    # What ran, frozen at creation: {"case": {...}, "steps": [...], "base_url": ..., "variables": {...masked}}.
+    snapshot = models.JSONField(default=dict)
+    # Run-time `${name}` overrides given by the caller; needed by the worker, masked in the API.
+    variable_overrides = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(attempt__gte=1), name="execution_attempt_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "-queued_at"], name="execution_project_queued"),
+            models.Index(fields=["test_case", "-queued_at"], name="execution_case_queued"),
+            models.Index(fields=["status", "heartbeat_at"], name="execution_status_heartbeat"),
+        ]
+
+    def __str__(self):
+        return f"{self.case_name} #{self.attempt} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class StepResult(models.Model):
+    class Status(models.TextChoices):
+        PASSED = "passed"
+        FAILED = "failed"
+        ERROR = "error"
+        SKIPPED = "skipped"
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="step_results")
+    order_index = models.PositiveIntegerField()
+    action = models.CharField(max_length=40)
+    selector_type = models.CharField(max_length=20, blank=True)
+    selector = models.TextField(blank=True)
+    value = models.TextField(blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    duration_ms = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["execution", "order_index"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "order_index"], name="stepresult_unique_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.order_index}: {self.action} ({self.status})"
