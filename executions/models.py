@@ -99,6 +99,8 @@ class Execution(models.Model):
     failing_step_index = models.PositiveIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # Run by the `run_tests --inline` process itself rather than sent to a worker.
+    runs_inline = models.BooleanField(default=False)
     # What ran, frozen at creation: {"case": {...}, "steps": [...], "base_url": ..., "variables": {...masked}}.
     snapshot = models.JSONField(default=dict)
     # Run-time `${name}` overrides given by the caller; needed by the worker, masked in the API.

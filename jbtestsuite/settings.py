@@ -181,8 +181,36 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# --- Browser runner, AI, uploads ------------------------------------------------------------
+# --- Browser runner and executions ----------------------------------------------------------
 SELENIUM_HUB_URL = config.url("SELENIUM_HUB_URL", "", schemes=("http", "https"))
+CHROMIUM_BINARY = config.str("CHROMIUM_BINARY", "/usr/bin/chromium")
+CHROMEDRIVER_PATH = config.str("CHROMEDRIVER_PATH", "/usr/bin/chromedriver")
+BROWSER_REUSE = config.bool("BROWSER_REUSE", True)
+BROWSER_WINDOW_WIDTH = config.int("BROWSER_WINDOW_WIDTH", 1366, minimum=200)
+BROWSER_WINDOW_HEIGHT = config.int("BROWSER_WINDOW_HEIGHT", 768, minimum=200)
+PAGE_LOAD_TIMEOUT_SECONDS = config.int("PAGE_LOAD_TIMEOUT_SECONDS", 30, minimum=1)
+STEP_TIMEOUT_MS = config.int("STEP_TIMEOUT_MS", 10_000, minimum=1)
+SCREENSHOT_POLICY = config.str("SCREENSHOT_POLICY", "on_failure", choices=("never", "on_failure", "always"))
+EXECUTION_TIME_LIMIT_SECONDS = config.int("EXECUTION_TIME_LIMIT_SECONDS", 900, minimum=5)
+# A running execution whose heartbeat is older than this is considered lost with its worker.
+EXECUTION_HEARTBEAT_TIMEOUT_SECONDS = config.int("EXECUTION_HEARTBEAT_TIMEOUT_SECONDS", 60, minimum=2)
+EXECUTION_SWEEP_INTERVAL_SECONDS = config.int("EXECUTION_SWEEP_INTERVAL_SECONDS", 15, minimum=1)
+# The worker beats from a background thread too, so a long step is never mistaken for a lost worker.
+EXECUTION_HEARTBEAT_INTERVAL_SECONDS = max(1, min(10, EXECUTION_HEARTBEAT_TIMEOUT_SECONDS // 4))
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    # Redis redelivers an unacknowledged task after this long: it must outlast the longest execution.
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(3600, 2 * EXECUTION_TIME_LIMIT_SECONDS)
+CELERY_BEAT_SCHEDULE = {
+    "executions-sweep": {
+        "task": "executions.tasks.executions_sweep",
+        "schedule": float(EXECUTION_SWEEP_INTERVAL_SECONDS),
+    },
+}
+
+# --- AI, uploads ----------------------------------------------------------------------------
 OPENAI_API_KEY = config.secret("OPENAI_API_KEY")
 OPENAI_BASE_URL = config.url("OPENAI_BASE_URL", "", schemes=("http", "https"))
 OPENAI_MODEL = config.str("OPENAI_MODEL", "gpt-4o-mini")

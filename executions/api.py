@@ -1,0 +1,228 @@
+"""REST API for runs: start them, follow them, cancel them. Thin: rules live in services."""
+
+import django_filters
+from django.db import transaction
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from executions import selectors, services
+from executions.models import Execution, RunStatus, StepResult, SuiteRun, Trigger
+from jbtestsuite.errors import Forbidden
+from tests_catalog.models import Environment, Role, TestCase, TestSuite
+from tests_catalog.selectors import project_ids_with_role, user_has_role
+
+
+class StepArtifactSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, artifact) -> str:
+        request = self.context.get("request")
+        path = reverse("artifact-download", args=[artifact.pk])
+        return request.build_absolute_uri(path) if request else path
+
+
+class StepResultSerializer(serializers.ModelSerializer):
+    artifacts = StepArtifactSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = StepResult
+        fields = ["order_index", "action", "selector", "value", "description", "status", "duration_ms",
+                  "message", "artifacts"]  # fmt: skip
+
+
+class ExecutionSerializer(serializers.ModelSerializer):
+    test_case = serializers.UUIDField(source="test_case_id", read_only=True, allow_null=True)
+    suite_run = serializers.UUIDField(source="suite_run_id", read_only=True, allow_null=True)
+    environment = serializers.UUIDField(source="environment_id", read_only=True, allow_null=True)
+    project = serializers.UUIDField(source="project_id", read_only=True)
+    triggered_by = serializers.CharField(source="triggered_by.username", read_only=True, default=None)
+    variables = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Execution
+        fields = [
+            "id", "project", "test_case", "case_name", "suite_run", "environment", "trigger", "triggered_by",
+            "status", "attempt", "max_attempts", "queued_at", "started_at", "finished_at", "duration_ms",
+            "worker_host", "browser_name", "browser_version", "failing_step_index", "error_message",
+            "cancel_requested", "heartbeat_at", "variables",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_variables(self, execution) -> dict[str, str]:
+        # The snapshot already masks environment secrets, overrides included.
+        return execution.snapshot.get("variables", {})
+
+
+class ExecutionDetailSerializer(ExecutionSerializer):
+    step_results = StepResultSerializer(many=True, read_only=True)
+    steps = serializers.SerializerMethodField()
+
+    class Meta(ExecutionSerializer.Meta):
+        fields = [*ExecutionSerializer.Meta.fields, "steps", "step_results"]
+        read_only_fields = fields
+
+    def get_steps(self, execution) -> list[dict]:
+        """The steps exactly as they were when the execution was queued."""
+        return execution.snapshot.get("steps", [])
+
+
+class SuiteRunSerializer(serializers.ModelSerializer):
+    suite = serializers.UUIDField(source="suite_id", read_only=True, allow_null=True)
+    project = serializers.UUIDField(source="project_id", read_only=True)
+    environment = serializers.UUIDField(source="environment_id", read_only=True, allow_null=True)
+    triggered_by = serializers.CharField(source="triggered_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = SuiteRun
+        fields = [
+            "id", "project", "suite", "suite_name", "environment", "trigger", "triggered_by", "status",
+            "total", "passed", "failed", "errored", "cancelled", "created_at", "started_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SuiteRunDetailSerializer(SuiteRunSerializer):
+    executions = ExecutionSerializer(many=True, read_only=True)
+
+    class Meta(SuiteRunSerializer.Meta):
+        fields = [*SuiteRunSerializer.Meta.fields, "executions"]
+        read_only_fields = fields
+
+
+class _VisiblePrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """Looks objects up among the requesting user's projects only: others 'do not exist'."""
+
+    def get_queryset(self):
+        user = self.context["request"].user
+        return self.queryset.filter(project_id__in=project_ids_with_role(user))
+
+
+class ExecutionCreateSerializer(serializers.Serializer):
+    test_case = _VisiblePrimaryKeyField(queryset=TestCase.objects.select_related("project"), required=False)
+    suite = _VisiblePrimaryKeyField(queryset=TestSuite.objects.all(), required=False)
+    environment = _VisiblePrimaryKeyField(queryset=Environment.objects.all(), required=False, allow_null=True)
+    variables = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+
+    def validate(self, attrs):
+        if bool(attrs.get("test_case")) == bool(attrs.get("suite")):
+            raise serializers.ValidationError({"test_case": ["Give exactly one of test_case or suite."]})
+        target = attrs.get("test_case") or attrs.get("suite")
+        environment = attrs.get("environment")
+        if environment is not None and environment.project_id != target.project_id:
+            raise serializers.ValidationError({"environment": ["The environment belongs to another project."]})
+        return attrs
+
+
+class ExecutionFilter(django_filters.FilterSet):
+    project = django_filters.UUIDFilter(field_name="project_id")
+    status = django_filters.ChoiceFilter(choices=RunStatus.choices)
+    trigger = django_filters.ChoiceFilter(choices=Trigger.choices)
+    test_case = django_filters.UUIDFilter(field_name="test_case_id")
+    suite_run = django_filters.UUIDFilter(field_name="suite_run_id")
+    queued_after = django_filters.IsoDateTimeFilter(field_name="queued_at", lookup_expr="gte")
+    queued_before = django_filters.IsoDateTimeFilter(field_name="queued_at", lookup_expr="lt")
+
+    class Meta:
+        model = Execution
+        fields = ["project", "status", "trigger", "test_case", "suite_run", "queued_after", "queued_before"]
+
+
+class SuiteRunFilter(django_filters.FilterSet):
+    project = django_filters.UUIDFilter(field_name="project_id")
+    suite = django_filters.UUIDFilter(field_name="suite_id")
+    status = django_filters.ChoiceFilter(choices=RunStatus.choices)
+    trigger = django_filters.ChoiceFilter(choices=Trigger.choices)
+
+    class Meta:
+        model = SuiteRun
+        fields = ["project", "suite", "status", "trigger"]
+
+
+def _require_editor(user, project_id) -> None:
+    if not user_has_role(user, project_id, Role.EDITOR):
+        raise Forbidden("Running tests needs the editor role in this project.")
+
+
+class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    filterset_class = ExecutionFilter
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.execution_with_results(self.request.user)
+        return selectors.executions_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return ExecutionDetailSerializer
+        if self.action == "create":
+            return ExecutionCreateSerializer
+        return ExecutionSerializer
+
+    @extend_schema(
+        request=ExecutionCreateSerializer,
+        responses={202: OpenApiResponse(description="The queued execution, or the suite run with its executions")},
+    )
+    def create(self, request):
+        payload = ExecutionCreateSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        target = data.get("test_case") or data.get("suite")
+        _require_editor(request.user, target.project_id)
+        common = {
+            "trigger": Trigger.API,
+            "environment": data.get("environment"),
+            "variables": data.get("variables"),
+            "triggered_by": request.user,
+        }
+        with transaction.atomic():
+            if data.get("test_case"):
+                run = services.execution_create(case=data["test_case"], **common)
+            else:
+                run = services.suite_run_start(suite=data["suite"], **common)
+        if isinstance(run, SuiteRun):
+            run = (
+                selectors.suite_runs_visible_to(request.user)
+                .prefetch_related(selectors.suite_run_executions())
+                .get(pk=run.pk)
+            )
+            body = SuiteRunDetailSerializer(run, context={"request": request}).data
+        else:
+            body = ExecutionSerializer(run, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=ExecutionSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        execution = self.get_object()
+        _require_editor(request.user, execution.project_id)
+        execution = services.execution_cancel(execution=execution)
+        return Response(ExecutionSerializer(execution, context={"request": request}).data)
+
+
+class SuiteRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    filterset_class = SuiteRunFilter
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        queryset = selectors.suite_runs_visible_to(self.request.user)
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(selectors.suite_run_executions())
+        return queryset
+
+    def get_serializer_class(self):
+        return SuiteRunDetailSerializer if self.action == "retrieve" else SuiteRunSerializer
+
+    @extend_schema(request=None, responses=SuiteRunDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        suite_run = self.get_object()
+        _require_editor(request.user, suite_run.project_id)
+        services.suite_run_cancel(suite_run=suite_run)
+        suite_run = self.get_queryset().get(pk=suite_run.pk)
+        return Response(SuiteRunDetailSerializer(suite_run, context={"request": request}).data)

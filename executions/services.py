@@ -1,0 +1,397 @@
+"""Every write to executions and suite runs, with its rules.
+
+Status changes are claims: a conditional UPDATE that moves a row from the state we expect, and
+acting only when exactly one row changed. Two workers, a sweeper and a cancel request can race
+on the same execution; none of them ever reads, modifies and writes back a status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from executions.models import ACTIVE_STATUSES, Execution, RunStatus, StepResult, SuiteRun
+from jbtestsuite.errors import Conflict, ValidationFailed
+from tests_catalog.models import Environment, TestCase, TestSuite
+from tests_catalog.step_actions import VARIABLE_NAME
+
+logger = structlog.get_logger(__name__)
+
+MASK = "***"
+
+
+# --- Creating runs -------------------------------------------------------------------------
+
+
+def _variables_snapshot(environment: Environment | None, overrides: dict[str, str]) -> dict[str, str]:
+    """Variables as the record shows them: environment values, then overrides, secrets masked."""
+    snapshot: dict[str, str] = {}
+    secret_names: set[str] = set()
+    if environment is not None:
+        for variable in environment.variables.all():
+            snapshot[variable.name] = MASK if variable.secret else variable.value
+            if variable.secret:
+                secret_names.add(variable.name)
+    for name, value in overrides.items():
+        snapshot[name] = MASK if name in secret_names else value
+    return snapshot
+
+
+def _overrides_clean(variables) -> dict[str, str]:
+    if variables is None:
+        return {}
+    if not isinstance(variables, dict):
+        raise ValidationFailed(
+            "'variables' must be an object of names to values.", {"variables": ["Expected an object."]}
+        )
+    bad = [name for name in variables if not isinstance(name, str) or not VARIABLE_NAME.fullmatch(name)]
+    if bad:
+        message = f"Invalid variable name(s): {', '.join(map(str, bad))}."
+        raise ValidationFailed(message, {"variables": [message]})
+    return {name: "" if value is None else str(value) for name, value in variables.items()}
+
+
+def _case_snapshot(case: TestCase, environment: Environment | None, overrides: dict[str, str]) -> dict:
+    base_url = (environment.base_url if environment and environment.base_url else "") or case.project.base_url
+    return {
+        "case": {
+            "id": str(case.id),
+            "name": case.name,
+            "retry_count": case.retry_count,
+            "priority": case.priority,
+            "category": case.category,
+        },
+        "environment": {"id": str(environment.id), "name": environment.name} if environment else None,
+        "base_url": base_url,
+        "steps": [step.as_spec() for step in case.steps.order_by("order_index")],
+        "variables": _variables_snapshot(environment, overrides),
+    }
+
+
+def _environment_check(environment: Environment | None, project_id) -> None:
+    if environment is not None and environment.project_id != project_id:
+        message = "The environment belongs to another project."
+        raise ValidationFailed(message, {"environment": [message]})
+
+
+@transaction.atomic
+def execution_create(
+    *,
+    case: TestCase,
+    trigger: str,
+    environment: Environment | None = None,
+    variables: dict | None = None,
+    triggered_by=None,
+    suite_run: SuiteRun | None = None,
+    inline: bool = False,
+) -> Execution:
+    """Queue a run of one case; its task is sent once the transaction commits (unless `inline`:
+    then the caller runs it in its own process).
+
+    Raises ValidationFailed for an environment of another project or bad variables.
+    """
+    _environment_check(environment, case.project_id)
+    overrides = _overrides_clean(variables)
+    execution = Execution.objects.create(
+        project_id=case.project_id,
+        test_case=case,
+        case_name=case.name,
+        suite_run=suite_run,
+        environment=environment,
+        trigger=trigger,
+        triggered_by=triggered_by,
+        max_attempts=case.retry_count + 1,
+        snapshot=_case_snapshot(case, environment, overrides),
+        variable_overrides=overrides,
+        runs_inline=inline,
+    )
+    if not inline:
+        transaction.on_commit(lambda: execution_enqueue(execution_id=execution.id))
+    logger.info("execution_queued", execution_id=str(execution.id), case=case.name, trigger=trigger)
+    return execution
+
+
+@transaction.atomic
+def suite_run_start(
+    *,
+    suite: TestSuite,
+    trigger: str,
+    environment: Environment | None = None,
+    variables: dict | None = None,
+    triggered_by=None,
+    inline: bool = False,
+) -> SuiteRun:
+    """Queue one execution per case of the suite, in the suite's order.
+
+    Raises ValidationFailed for an empty suite or an environment of another project.
+    """
+    _environment_check(environment, suite.project_id)
+    cases = [entry.case for entry in suite.entries.select_related("case__project").order_by("order_index")]
+    if not cases:
+        message = "The suite has no test cases to run."
+        raise ValidationFailed(message, {"suite": [message]})
+    suite_run = SuiteRun.objects.create(
+        project_id=suite.project_id,
+        suite=suite,
+        suite_name=suite.name,
+        environment=environment,
+        trigger=trigger,
+        triggered_by=triggered_by,
+        total=len(cases),
+    )
+    for case in cases:
+        execution_create(
+            case=case,
+            trigger=trigger,
+            environment=environment,
+            variables=variables,
+            triggered_by=triggered_by,
+            suite_run=suite_run,
+            inline=inline,
+        )
+    logger.info("suite_run_queued", suite_run_id=str(suite_run.id), suite=suite.name, cases=len(cases))
+    return suite_run
+
+
+def execution_enqueue(*, execution_id) -> bool:
+    """Send the execution's task to the broker; False (and logged) when the broker is down.
+
+    Never raises: creating a run must succeed even while the broker is unreachable. The sweeper
+    sends again what never reached the broker.
+    """
+    from executions.tasks import execution_run
+
+    try:
+        limit = settings.EXECUTION_TIME_LIMIT_SECONDS
+        # The engine stops at the limit between steps; the soft limit interrupts a stuck step,
+        # the hard one kills a process that ignores even that (the sweeper then cleans up).
+        execution_run.apply_async(
+            args=[str(execution_id)], retry=False, soft_time_limit=limit + 10, time_limit=limit + 30
+        )
+    except Exception as exc:
+        logger.warning("execution_enqueue_failed", execution_id=str(execution_id), error=type(exc).__name__)
+        return False
+    Execution.objects.filter(pk=execution_id).update(enqueued_at=timezone.now())
+    return True
+
+
+# --- Running -------------------------------------------------------------------------------
+
+
+def execution_claim(*, execution_id, worker_host: str) -> bool:
+    """Move a queued execution to running for this worker; False if someone else got it first."""
+    now = timezone.now()
+    claimed = Execution.objects.filter(pk=execution_id, status=RunStatus.QUEUED, cancel_requested=False).update(
+        status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker_host=worker_host
+    )
+    if claimed:
+        _suite_run_started(execution_id)
+    return bool(claimed)
+
+
+def _suite_run_started(execution_id) -> None:
+    SuiteRun.objects.filter(executions__id=execution_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+
+
+def execution_heartbeat(*, execution_id) -> bool:
+    """Record that the worker is alive; returns True when a cancel was requested."""
+    Execution.objects.filter(pk=execution_id, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
+    return Execution.objects.filter(pk=execution_id, cancel_requested=True).exists()
+
+
+def step_result_record(*, execution: Execution, outcome, description: str = "") -> StepResult:
+    """Store one step's outcome and its evidence files."""
+    from artifacts.services import artifact_store
+
+    result = StepResult.objects.create(
+        execution=execution,
+        order_index=outcome.order_index,
+        action=outcome.action,
+        selector_type=outcome.selector_type,
+        selector=outcome.selector,
+        value=outcome.value,
+        description=description,
+        status=outcome.status,
+        duration_ms=outcome.duration_ms,
+        message=outcome.message,
+    )
+    for evidence in outcome.evidence:
+        try:
+            artifact_store(
+                content=evidence.content,
+                kind=evidence.kind,
+                filename=evidence.filename,
+                content_type=evidence.content_type,
+                execution=execution,
+                step_result=result,
+            )
+        except Exception as exc:
+            # Losing a screenshot must not lose the result it belongs to.
+            logger.warning("evidence_store_failed", kind=evidence.kind, error=type(exc).__name__)
+    return result
+
+
+def execution_finish(
+    *,
+    execution_id,
+    status: str,
+    error_message: str = "",
+    failing_step_index: int | None = None,
+) -> bool:
+    """Move a running execution to its final status; retry it when attempts remain.
+
+    Returns False when the execution was no longer running (the sweeper or a cancel got there).
+    """
+    with transaction.atomic():
+        execution = Execution.objects.select_for_update().get(pk=execution_id)
+        if execution.status != RunStatus.RUNNING:
+            return False
+        now = timezone.now()
+        if execution.cancel_requested and status not in (RunStatus.PASSED, RunStatus.FAILED):
+            status = RunStatus.CANCELLED
+        execution.status = status
+        execution.finished_at = now
+        execution.duration_ms = int((now - (execution.started_at or now)).total_seconds() * 1000)
+        execution.error_message = error_message
+        execution.failing_step_index = failing_step_index
+        execution.save(update_fields=["status", "finished_at", "duration_ms", "error_message", "failing_step_index"])
+        logger.info("execution_finished", execution_id=str(execution.id), status=status)
+        if status in (RunStatus.FAILED, RunStatus.ERROR) and execution.attempt < execution.max_attempts:
+            _attempt_next(execution)
+        elif execution.suite_run_id:
+            suite_run_refresh(suite_run_id=execution.suite_run_id)
+    return True
+
+
+def _attempt_next(execution: Execution) -> Execution:
+    """Queue the next attempt: same snapshot, attempt + 1; the failed attempt stays as it was."""
+    retry = Execution.objects.create(
+        project_id=execution.project_id,
+        test_case_id=execution.test_case_id,
+        case_name=execution.case_name,
+        suite_run_id=execution.suite_run_id,
+        environment_id=execution.environment_id,
+        trigger=execution.trigger,
+        triggered_by_id=execution.triggered_by_id,
+        attempt=execution.attempt + 1,
+        max_attempts=execution.max_attempts,
+        previous_attempt=execution,
+        snapshot=execution.snapshot,
+        variable_overrides=execution.variable_overrides,
+        runs_inline=execution.runs_inline,
+    )
+    if not retry.runs_inline:
+        transaction.on_commit(lambda: execution_enqueue(execution_id=retry.id))
+    logger.info("execution_retry_queued", execution_id=str(retry.id), attempt=retry.attempt)
+    return retry
+
+
+def execution_cancel(*, execution: Execution) -> Execution:
+    """Cancel at once when queued; a running one stops before its next step.
+
+    Raises Conflict when the execution has already finished.
+    """
+    now = timezone.now()
+    if Execution.objects.filter(pk=execution.pk, status=RunStatus.QUEUED).update(
+        status=RunStatus.CANCELLED, cancel_requested=True, finished_at=now, error_message="cancelled before it started"
+    ):
+        if execution.suite_run_id:
+            suite_run_refresh(suite_run_id=execution.suite_run_id)
+    elif not Execution.objects.filter(pk=execution.pk, status=RunStatus.RUNNING).update(cancel_requested=True):
+        execution.refresh_from_db()
+        raise Conflict(f"The execution has already finished ({execution.status}).", {"status": [execution.status]})
+    execution.refresh_from_db()
+    return execution
+
+
+def suite_run_cancel(*, suite_run: SuiteRun) -> SuiteRun:
+    for execution in suite_run.executions.filter(status__in=ACTIVE_STATUSES):
+        with contextlib.suppress(Conflict):  # it finished meanwhile
+            execution_cancel(execution=execution)
+    suite_run.refresh_from_db()
+    return suite_run
+
+
+def suite_run_refresh(*, suite_run_id) -> None:
+    """Recount a suite run from the last attempt of each of its cases and derive its status."""
+    with transaction.atomic():
+        suite_run = SuiteRun.objects.select_for_update().get(pk=suite_run_id)
+        latest = list(
+            Execution.objects.filter(suite_run_id=suite_run_id, next_attempt__isnull=True).values_list(
+                "status", flat=True
+            )
+        )
+        counts = {status: latest.count(status) for status in RunStatus.values}
+        suite_run.passed = counts[RunStatus.PASSED]
+        suite_run.failed = counts[RunStatus.FAILED]
+        suite_run.errored = counts[RunStatus.ERROR]
+        suite_run.cancelled = counts[RunStatus.CANCELLED]
+        active = counts[RunStatus.QUEUED] + counts[RunStatus.RUNNING]
+        if active:
+            suite_run.status = RunStatus.RUNNING if suite_run.started_at else RunStatus.QUEUED
+        else:
+            if suite_run.failed:
+                suite_run.status = RunStatus.FAILED
+            elif suite_run.errored:
+                suite_run.status = RunStatus.ERROR
+            elif suite_run.cancelled:
+                suite_run.status = RunStatus.CANCELLED
+            else:
+                suite_run.status = RunStatus.PASSED
+            suite_run.finished_at = suite_run.finished_at or timezone.now()
+        suite_run.save()
+    if not active:
+        logger.info("suite_run_finished", suite_run_id=str(suite_run_id), status=suite_run.status)
+
+
+# --- Recovering from crashes ----------------------------------------------------------------
+
+
+def executions_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Put lost work right: nothing stays running or queued forever.
+
+    - running with a stale heartbeat (its worker died): error "worker lost", and a new attempt
+      while attempts remain;
+    - queued but never sent (the broker was down at creation) or sent long ago and never
+      started (the broker lost it): sent again — a duplicate delivery does nothing, since only
+      one claim can succeed.
+    """
+    now = now or timezone.now()
+    stale_before = now - datetime.timedelta(seconds=settings.EXECUTION_HEARTBEAT_TIMEOUT_SECONDS)
+    lost = 0
+    for execution_id in Execution.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before).values_list(
+        "id", flat=True
+    ):
+        seconds = settings.EXECUTION_HEARTBEAT_TIMEOUT_SECONDS
+        if execution_finish(
+            execution_id=execution_id,
+            status=RunStatus.ERROR,
+            error_message=f"worker lost: no heartbeat for more than {seconds} s",
+        ):
+            lost += 1
+            logger.warning("execution_worker_lost", execution_id=str(execution_id))
+
+    resend_before = now - datetime.timedelta(seconds=settings.EXECUTION_SWEEP_INTERVAL_SECONDS)
+    forgotten_before = now - datetime.timedelta(seconds=settings.EXECUTION_TIME_LIMIT_SECONDS)
+    resent = 0
+    # Inline executions belong to a CLI process; only once that process is surely gone do
+    # they go to the workers.
+    for execution_id in Execution.objects.filter(
+        Q(enqueued_at__isnull=True, runs_inline=False, queued_at__lt=resend_before)
+        | Q(enqueued_at__isnull=True, runs_inline=True, queued_at__lt=forgotten_before)
+        | Q(enqueued_at__lt=forgotten_before),
+        status=RunStatus.QUEUED,
+    ).values_list("id", flat=True):
+        if execution_enqueue(execution_id=execution_id):
+            resent += 1
+    if lost or resent:
+        logger.info("executions_swept", lost=lost, resent=resent)
+    return {"lost": lost, "resent": resent}

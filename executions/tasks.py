@@ -1,0 +1,27 @@
+"""Celery tasks: thin wrappers that take ids, call the engine or a service, own limits and retries."""
+
+import structlog
+from celery import shared_task
+from celery.signals import worker_process_shutdown
+
+from executions import engine, services
+
+
+# Time limits are given per message by services.execution_enqueue, from the current settings.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def execution_run(execution_id: str) -> str | None:
+    structlog.contextvars.bind_contextvars(execution_id=execution_id)
+    try:
+        return engine.execution_run(execution_id=execution_id)
+    finally:
+        structlog.contextvars.unbind_contextvars("execution_id")
+
+
+@shared_task(ignore_result=True, expires=60)
+def executions_sweep() -> dict:
+    return services.executions_sweep()
+
+
+@worker_process_shutdown.connect
+def _browser_close_on_shutdown(**kwargs):
+    engine.worker_browser_close()

@@ -1,0 +1,59 @@
+import pytest
+from django.contrib.auth import get_user_model
+from model_bakery import baker
+from rest_framework.test import APIClient
+
+from tests_catalog.models import Membership, Project, Role, TestCase, TestStep, TestSuite
+
+
+@pytest.fixture
+def project(db):
+    return baker.make(Project, name="Shop", slug="shop", base_url="http://127.0.0.1:9/")
+
+
+@pytest.fixture
+def editor(project):
+    user = get_user_model().objects.create_user("editor", password="pw-editor-123")
+    Membership.objects.create(project=project, user=user, role=Role.EDITOR)
+    return user
+
+
+@pytest.fixture
+def viewer(project):
+    user = get_user_model().objects.create_user("viewer", password="pw-viewer-123")
+    Membership.objects.create(project=project, user=user, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    other = baker.make(Project, slug="other")
+    user = get_user_model().objects.create_user("outsider", password="pw-outsider-123")
+    Membership.objects.create(project=other, user=user, role=Role.MAINTAINER)
+    return user
+
+
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def case_with_steps(project, name="Login", steps=(("open", "", "login"), ("assert_title", "", "Login")), **fields):
+    case = TestCase.objects.create(project=project, name=name, status="active", **fields)
+    for index, (action, selector, value) in enumerate(steps):
+        TestStep.objects.create(case=case, order_index=index, action=action, selector=selector, value=value)
+    return case
+
+
+@pytest.fixture
+def case(project):
+    return case_with_steps(project)
+
+
+@pytest.fixture
+def suite(project):
+    suite = TestSuite.objects.create(project=project, name="Smoke")
+    for index, name in enumerate(["First", "Second", "Third"]):
+        suite.entries.create(case=case_with_steps(project, name=name), order_index=index)
+    return suite
