@@ -25,11 +25,12 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 
 venv: $(VENV)/.runtime-installed
 
-## make run: install everything, migrate, create the admin user, start web + worker + beat.
+## make run: install everything, migrate, create the admin user and the demo project, start web + worker + beat.
 run: $(VENV)/.runtime-installed
 	bash scripts/ensure-system-packages.sh
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
+	$(PY) manage.py load_demo --base-url http://127.0.0.1:$(PORT)/demo/
 	@echo
 	@echo "JBTestSuite is starting on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, Ctrl-C stops it)"
 	@echo
