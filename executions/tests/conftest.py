@@ -1,3 +1,8 @@
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from model_bakery import baker
@@ -57,3 +62,51 @@ def suite(project):
     for index, name in enumerate(["First", "Second", "Third"]):
         suite.entries.create(case=case_with_steps(project, name=name), order_index=index)
     return suite
+
+
+PAGES_DIR = Path(__file__).parent / "pages"
+
+
+class _QuietPages(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def shop_url():
+    """Test pages served on 127.0.0.1 for executions run by the engine."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietPages, directory=str(PAGES_DIR)))
+    threading.Thread(target=server.serve_forever, daemon=True, name="shop-pages").start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+SHOP_STEPS = (
+    ("open", "", "shop.html"),
+    ("assert_title", "", "Shop"),
+    ("type", "#qty", "${quantity}"),
+    ("click", "#add", ""),
+    ("assert_text", "#cart", "Cart: ${quantity}"),
+)
+
+
+@pytest.fixture
+def shop_case(project, shop_url):
+    project.base_url = shop_url
+    project.save()
+    return case_with_steps(project, name="Add to cart", steps=SHOP_STEPS)
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.1, message: str = "condition"):
+    """Poll until predicate() is truthy; the event we wait for happens in another process or thread."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+        time.sleep(interval)

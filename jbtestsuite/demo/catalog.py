@@ -37,7 +37,7 @@ ENVIRONMENT_NAME = "local"
 CATEGORY = "Demo site"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/demo/"
 # (name, value, secret)
-VARIABLES = (("username", "demo", False), ("password", "demo", True))
+VARIABLES = (("username", "demo", False), ("password", "demo-pass-2026", True))
 
 
 @dataclass(frozen=True)

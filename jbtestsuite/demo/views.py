@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "demo"  # noqa: S105 (a published demo credential that guards nothing)
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (a published demo credential that guards nothing)
 
 # The welcome page learns who logged in from a signed query parameter rather than a session,
 # so every run starts from the same state and nothing is stored server-side.

@@ -69,7 +69,7 @@ def test_it_lets_only_the_inner_page_be_framed(client):
 
 def test_it_welcomes_the_demo_user_with_the_right_credentials(client):
     client.handler.enforce_csrf_checks = True  # the form must work without a token
-    response = client.post("/demo/login/", {"username": "demo", "password": "demo"}, follow=True)
+    response = client.post("/demo/login/", {"username": "demo", "password": "demo-pass-2026"}, follow=True)
     assert response.status_code == 200
     assert response.redirect_chain[0][0].startswith("/demo/welcome/?token=")
     assert '<h1 id="welcome-message" data-test="welcome-message">Welcome, demo</h1>' in response.content.decode()
@@ -100,7 +100,7 @@ def test_it_sends_the_welcome_page_back_to_login_without_a_valid_token(client, q
 def test_it_serves_the_demo_without_logging_in_to_the_app(client):
     # No session, no JWT: the runner's browser is a stranger to the app.
     assert client.get("/demo/todo/").status_code == 200
-    assert client.post("/demo/login/", {"username": "demo", "password": "demo"}).status_code == 302
+    assert client.post("/demo/login/", {"username": "demo", "password": "demo-pass-2026"}).status_code == 302
 
 
 def test_it_loads_the_demo_project_once():
@@ -117,7 +117,7 @@ def test_it_loads_the_demo_project_once():
     environment = project.environments.get(name="local")
     assert environment.base_url == catalog.DEFAULT_BASE_URL
     variables = {v.name: (v.value, v.secret) for v in environment.variables.all()}
-    assert variables == {"username": ("demo", False), "password": ("demo", True)}
+    assert variables == {"username": ("demo", False), "password": ("demo-pass-2026", True)}
 
 
 def test_it_creates_active_cases_whose_steps_the_registry_accepts():
@@ -157,7 +157,7 @@ def test_it_includes_a_case_whose_last_assertion_does_not_hold(client):
     *steps, last = catalog.FAILING.steps
     assert [step.action for step in steps] == ["open", "type", "type", "click", "wait_for_url"]
     assert (last.action, last.selector) == ("assert_text", "welcome-message")
-    html = client.post("/demo/login/", {"username": "demo", "password": "demo"}, follow=True).content.decode()
+    html = client.post("/demo/login/", {"username": "demo", "password": "demo-pass-2026"}, follow=True).content.decode()
     assert "Welcome, demo" in html
     assert not expectation_parse(last.value).matches("Welcome, demo")
 
