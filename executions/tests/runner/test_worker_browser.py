@@ -2,6 +2,8 @@
 
 import os
 import re
+import signal
+import time
 
 import pytest
 
@@ -104,3 +106,36 @@ def test_it_starts_and_quits_a_browser_per_execution_without_reuse():
     assert not first.is_responsive()
     assert keeper.browser is None
     assert not os.path.exists(first.user_data_dir)
+
+
+def test_it_replaces_a_wedged_browser_that_stops_answering():
+    keeper = WorkerBrowser(BrowserConfig(liveness_timeout_s=1.0))
+    wedged = keeper.acquire()
+    frozen = [wedged.driver_process_id]
+    for pid in frozen:  # collect Chromium's whole process tree under chromedriver
+        frozen += child_process_ids(pid)
+    try:
+        # Chromium frozen, chromedriver alive: commands now hang instead of failing.
+        for pid in frozen[1:]:
+            os.kill(pid, signal.SIGSTOP)
+
+        started = time.monotonic()
+        fresh = keeper.acquire()
+
+        assert fresh is not wedged
+        assert fresh.is_responsive()
+        # one liveness timeout to notice, at most one more to give up on quitting it, then a start
+        assert time.monotonic() - started < 1.0 + 1.0 + 10
+        assert not any(os.path.exists(f"/proc/{pid}") and not _is_zombie(pid) for pid in frozen[1:])
+    finally:
+        for pid in frozen[1:]:
+            process_tree_kill(pid)
+        keeper.close()
+
+
+def _is_zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
