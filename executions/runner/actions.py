@@ -396,12 +396,12 @@ return (input.id && document.querySelector('label[for="' + CSS.escape(input.id) 
 
 def _checked_state_set(ctx: StepContext, wanted: bool) -> str:
     verb = "checked" if wanted else "unchecked"
-    clicked = {"how": ""}
+    clicked: dict[str, str | None] = {"how": None}
 
     def attempt() -> str:
         box = ctx.find()
         if box.is_selected() == wanted:
-            if clicked["how"]:  # our click landed, then the page re-rendered the box
+            if clicked["how"] is not None:  # our click landed, then the page re-rendered the box
                 return f"{verb} {ctx.target()}{clicked['how']}"
             return f"{ctx.target()} was already {verb}"
         # Custom-styled boxes hide the <input> (zero size, display:none) or cover it with

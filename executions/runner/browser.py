@@ -20,6 +20,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.alert import Alert
+from selenium.webdriver.remote.command import Command
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +82,15 @@ class Browser:
 
     def console_log(self) -> list[dict]:
         """Console entries since the last reset (needs goog:loggingPrefs, which we always set)."""
-        # Remote drivers without the legacy log endpoint: report what we already have.
-        with contextlib.suppress(AttributeError, WebDriverException):
-            self.console_entries.extend(self.driver.get_log("browser"))
+        # A driver without the legacy log endpoint: report what we already have.
+        with contextlib.suppress(WebDriverException):
+            self.console_entries.extend(self._console_drain())
         return self.console_entries
+
+    def _console_drain(self) -> list[dict]:
+        # Through the command rather than get_log(), which only local Chrome drivers have;
+        # chromedriver behind a Grid answers the same endpoint.
+        return self.driver.execute(Command.GET_LOG, {"type": "browser"})["value"]
 
     def is_responsive(self) -> bool:
         """True when a cheap command answers within liveness_timeout_s."""
@@ -121,8 +127,8 @@ class Browser:
         self.devtools("Storage.clearDataForOrigin", origin="*", storageTypes="all")
         # Otherwise a `back` as a case's first step would return to the previous case's page.
         self.devtools("Page.resetNavigationHistory")
-        with contextlib.suppress(AttributeError, WebDriverException):
-            driver.get_log("browser")
+        with contextlib.suppress(WebDriverException):
+            self._console_drain()
         self.console_entries = []
 
     def devtools(self, command: str, **params: object) -> dict:

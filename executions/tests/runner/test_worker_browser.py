@@ -1,0 +1,141 @@
+"""The browser a worker keeps: reset between executions, replaced when it dies."""
+
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from executions.runner.browser import BrowserConfig, WorkerBrowser, child_process_ids, process_tree_kill
+from executions.runner.execution import steps_run
+from executions.tests.runner.steps import step
+
+pytestmark = pytest.mark.browser
+
+
+def numbered(*steps):
+    return [{**each, "order_index": index} for index, each in enumerate(steps, start=1)]
+
+
+def chromium_kill(browser):
+    """Kill Chromium under a live chromedriver, as a crash or the OOM killer would."""
+    chromium_pids = child_process_ids(browser.driver_process_id)
+    assert chromium_pids, "chromedriver should have started Chromium"
+    for pid in chromium_pids:
+        process_tree_kill(pid)
+
+
+def test_it_reports_the_browser_name_and_version(worker_browser):
+    browser = worker_browser.acquire()
+
+    assert browser.name == "chrome"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", browser.version)
+
+
+def test_it_resets_cookies_storage_windows_and_history_between_executions(worker_browser, pages_url):
+    browser = worker_browser.acquire()
+    driver = browser.driver
+    driver.get(f"{pages_url}/storage.html?set")
+    assert driver.execute_script("return [document.cookie, localStorage.token, sessionStorage.tab]") == [
+        "session=abc", "kept", "kept",
+    ]  # fmt: skip
+    driver.switch_to.new_window("window")
+    driver.get(f"{pages_url}/second.html")
+
+    again = worker_browser.acquire()
+
+    assert again is browser
+    assert len(driver.window_handles) == 1
+    assert driver.current_url == "about:blank"
+    driver.get(f"{pages_url}/storage.html")
+    assert driver.execute_script("return [document.cookie, localStorage.token, sessionStorage.tab]") == ["", None, None]
+    assert driver.execute_script("return history.length") == 2  # about:blank, then storage.html
+
+
+def test_it_reports_a_browser_that_died_mid_run_and_replaces_it(worker_browser, pages_url):
+    browser = worker_browser.acquire()
+    starts_before = worker_browser.starts
+
+    def before_step(current):
+        if current["order_index"] == 2:
+            chromium_kill(browser)
+
+    result = steps_run(
+        browser,
+        numbered(step("open", value="form.html"), step("click", "#go"), step("echo", value="after")),
+        base_url=pages_url,
+        before_step=before_step,
+    )
+
+    assert [o.status for o in result.step_outcomes] == ["passed", "error", "skipped"]
+    assert result.step_outcomes[1].message.startswith("the browser died: ")
+    assert result.step_outcomes[1].evidence == []
+    assert result.step_outcomes[2].message == "skipped: the browser died at step 2"
+    assert result.status == "error"
+    assert browser.dead
+
+    worker_browser.release(browser)
+    fresh = worker_browser.acquire()
+
+    assert fresh is not browser
+    assert worker_browser.starts == starts_before + 1
+    again = steps_run(fresh, numbered(step("open", value="form.html"), step("click", "#go")), base_url=pages_url)
+    assert again.status == "passed", again.error_message
+
+
+def test_it_replaces_a_browser_that_died_between_executions(worker_browser):
+    browser = worker_browser.acquire()
+    chromium_kill(browser)
+
+    fresh = worker_browser.acquire()
+
+    assert fresh is not browser
+    assert fresh.is_responsive()
+    assert not os.path.exists(browser.user_data_dir)
+
+
+def test_it_starts_and_quits_a_browser_per_execution_without_reuse():
+    keeper = WorkerBrowser(BrowserConfig(), reuse=False)
+    first = keeper.acquire()
+    try:
+        assert first.is_responsive()
+    finally:
+        keeper.release(first)
+
+    assert not first.is_responsive()
+    assert keeper.browser is None
+    assert not os.path.exists(first.user_data_dir)
+
+
+def test_it_replaces_a_wedged_browser_that_stops_answering():
+    keeper = WorkerBrowser(BrowserConfig(liveness_timeout_s=1.0))
+    wedged = keeper.acquire()
+    frozen = [wedged.driver_process_id]
+    for pid in frozen:  # collect Chromium's whole process tree under chromedriver
+        frozen += child_process_ids(pid)
+    try:
+        # Chromium frozen, chromedriver alive: commands now hang instead of failing.
+        for pid in frozen[1:]:
+            os.kill(pid, signal.SIGSTOP)
+
+        started = time.monotonic()
+        fresh = keeper.acquire()
+
+        assert fresh is not wedged
+        assert fresh.is_responsive()
+        # one liveness timeout to notice, at most one more to give up on quitting it, then a start
+        assert time.monotonic() - started < 1.0 + 1.0 + 10
+        assert not any(os.path.exists(f"/proc/{pid}") and not _is_zombie(pid) for pid in frozen[1:])
+    finally:
+        for pid in frozen[1:]:
+            process_tree_kill(pid)
+        keeper.close()
+
+
+def _is_zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
