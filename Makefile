@@ -39,6 +39,7 @@ run: $(VENV)/.runtime-installed
 ## make test: the whole suite against PostgreSQL and Redis (started or installed when needed).
 test: $(VENV)/.dev-installed
 	bash scripts/ensure-system-packages.sh --test
+	bash scripts/ensure-selenium-grid.sh
 	bash scripts/ensure-services.sh
 	ENVIRONMENT=testing DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)

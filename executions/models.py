@@ -125,12 +125,15 @@ class Execution(models.Model):
         return self.status in FINAL_STATUSES
 
 
+class StepStatus(models.TextChoices):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
 class StepResult(models.Model):
-    class Status(models.TextChoices):
-        PASSED = "passed"
-        FAILED = "failed"
-        ERROR = "error"
-        SKIPPED = "skipped"
+    Status = StepStatus
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="step_results")
     order_index = models.PositiveIntegerField()

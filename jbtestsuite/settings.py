@@ -179,6 +179,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Describe browser tests as data, run them in real browsers, read the results.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "executions.models.RunStatus.choices",
+        "StepResultStatusEnum": "executions.models.StepStatus.choices",
+    },
 }
 
 # --- Browser runner and executions ----------------------------------------------------------
