@@ -24,6 +24,8 @@ from tests_catalog.step_actions import VARIABLE_NAME
 logger = structlog.get_logger(__name__)
 
 MASK = "***"
+# What the runner captures; stored whatever ALLOWED_FILE_TYPES says about uploads.
+EVIDENCE_TYPES = ("image/png", "text/html", "text/plain")
 
 
 # --- Creating runs -------------------------------------------------------------------------
@@ -232,6 +234,7 @@ def step_result_record(*, execution: Execution, outcome, description: str = "") 
                 content_type=evidence.content_type,
                 execution=execution,
                 step_result=result,
+                allowed_types=EVIDENCE_TYPES,
             )
         except Exception as exc:
             # Losing a screenshot must not lose the result it belongs to.

@@ -4,8 +4,11 @@ With nothing set, everything runs on this machine with no server: SQLite and Cel
 filesystem broker under DATA_DIR. Set DATABASE_URL and REDIS_URL for PostgreSQL and Redis.
 """
 
+import json
 from datetime import timedelta
 from pathlib import Path
+
+from celery.schedules import crontab
 
 from jbtestsuite.env import ENVIRONMENTS, Config, ConfigError
 from jbtestsuite.log import logging_config
@@ -141,6 +144,10 @@ CELERY_ENABLE_UTC = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The DatabaseScheduler copies these entries into its tables on start; edit times in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "artifacts-cleanup-expired": {"task": "artifacts.cleanup_expired", "schedule": crontab(hour=3, minute=17)},
+}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -207,11 +214,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 if not CELERY_BROKER_URL.startswith("filesystem://"):
     # Redis redelivers an unacknowledged task after this long: it must outlast the longest execution.
     CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(3600, 2 * EXECUTION_TIME_LIMIT_SECONDS)
-CELERY_BEAT_SCHEDULE = {
-    "executions-sweep": {
-        "task": "executions.tasks.executions_sweep",
-        "schedule": float(EXECUTION_SWEEP_INTERVAL_SECONDS),
-    },
+CELERY_BEAT_SCHEDULE["executions-sweep"] = {
+    "task": "executions.tasks.executions_sweep",
+    "schedule": float(EXECUTION_SWEEP_INTERVAL_SECONDS),
 }
 
 # --- AI, uploads ----------------------------------------------------------------------------
@@ -233,15 +238,29 @@ ALLOWED_FILE_TYPES = config.list(
         "application/json",
     ],
 )
+ARTIFACT_RETENTION_DAYS = config.int("ARTIFACT_RETENTION_DAYS", 30, minimum=1)
 MEDIA_ROOT = UPLOAD_DIR
+# Never served as is: files are only reachable through the access-checked download views.
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+_FILESYSTEM_STORAGE = "django.core.files.storage.FileSystemStorage"
+STORAGE_BACKEND = config.str("STORAGE_BACKEND", _FILESYSTEM_STORAGE)
+# A JSON object of the backend's options (for S3: bucket_name, region_name, access_key, secret_key...).
+_storage_options = config.secret("STORAGE_OPTIONS", "{}")
+try:
+    STORAGE_OPTIONS = json.loads(_storage_options)
+except ValueError:
+    STORAGE_OPTIONS = None
+if not isinstance(STORAGE_OPTIONS, dict):
+    raise ConfigError("STORAGE_OPTIONS is invalid: expected a JSON object")
+if STORAGE_BACKEND == _FILESYSTEM_STORAGE:
+    STORAGE_OPTIONS = {"location": str(UPLOAD_DIR), **STORAGE_OPTIONS}
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": STORAGE_BACKEND, "OPTIONS": STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if IS_DEPLOYED
