@@ -52,8 +52,9 @@ def project_role_require(*, user, project: Project, role: str) -> None:
     if user_has_role(user, project.pk, role):
         return
     if not user_has_role(user, project.pk, Role.VIEWER):
-        raise NotFound("Project not found.")
-    raise Forbidden(f"This needs the {role} role in project {project.slug!r}.")
+        raise NotFound("Project not found.", {"project": ["Project not found."]})
+    message = f"This needs the {role} role in project {project.slug!r}."
+    raise Forbidden(message, {"project": [message]})
 
 
 # --- Tags -----------------------------------------------------------------------------------

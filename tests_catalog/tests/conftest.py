@@ -8,15 +8,24 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from tests_catalog.models import Membership, Project, Role
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness costs about a second per user created here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def api_client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
 
 
+PASSWORD = "correct horse battery"
+
+
 def member(project: Project, role: str, username: str | None = None):
     user = baker.make("auth.User", **({"username": username} if username else {}))
-    user.set_password("correct horse battery")
+    user.set_password(PASSWORD)
     user.save()
     Membership.objects.create(project=project, user=user, role=role)
     return user
