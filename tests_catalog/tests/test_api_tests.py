@@ -150,6 +150,7 @@ def test_it_filters_searches_sorts_and_paginates(editor_api, project, other_proj
         ("limit=0", "limit"),
         ("page=0", "page"),
         ("page=two", "page"),
+        ("page=98049243801421381632", "page"),
         ("sort_by=password", "sort_by"),
         ("order=sideways", "order"),
         ("project=123", "project"),
