@@ -26,9 +26,11 @@ def positive_int_param(request, name: str, default: int, *, maximum: int | None 
 class PageEnvelopePagination(BasePagination):
     default_limit = 20
     max_limit = 100
+    # Keeps OFFSET inside PostgreSQL's bigint: a huge page number is a 400, not a 500.
+    max_page = 1_000_000
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.page = positive_int_param(request, "page", 1)
+        self.page = positive_int_param(request, "page", 1, maximum=self.max_page)
         self.limit = positive_int_param(request, "limit", self.default_limit, maximum=self.max_limit)
         self.total = queryset.count()
         offset = (self.page - 1) * self.limit
@@ -61,7 +63,7 @@ class PageEnvelopePagination(BasePagination):
     def get_schema_operation_parameters(self, view):
         return [
             {"name": "page", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 1, "default": 1}},
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page, "default": 1}},
             {"name": "limit", "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit, "default": self.default_limit}},
         ]  # fmt: skip

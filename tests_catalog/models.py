@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -127,8 +128,9 @@ class TestCase(TimestampedModel):
     category = models.CharField(max_length=100, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="test_cases")
     metadata = models.JSONField(default=dict, blank=True)
-    expected_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
-    retry_count = models.PositiveSmallIntegerField(default=0)
+    # The validators repeat the check constraints so that forms report a field error, not a 500.
+    expected_duration_seconds = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    retry_count = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(MAX_RETRIES)])
     is_automated = models.BooleanField(default=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="authored_cases"
@@ -152,6 +154,7 @@ class TestCase(TimestampedModel):
                 fields=["project", "category", "name"],
                 condition=~Q(status="archived"),
                 name="testcase_unique_name_per_category",
+                violation_error_message="A case with this name already exists in this project and category.",
             ),
         ]  # fmt: skip
         indexes = [
@@ -182,7 +185,12 @@ class TestStep(TimestampedModel):
     )
     selector = models.TextField(blank=True)
     value = models.TextField(blank=True)
-    timeout_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the default step timeout.")
+    timeout_ms = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT_MS)],
+        help_text="Empty: the default step timeout.",
+    )
     description = models.CharField(max_length=500, blank=True)
     continue_on_failure = models.BooleanField(default=False)
 

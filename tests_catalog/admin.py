@@ -1,0 +1,382 @@
+"""QA staff's main screen. Staff see only their projects (superusers see all); roles decide writes.
+
+Access here follows project roles, not Django's per-model permissions: a viewer may look, an
+editor may change cases, steps, suites and environments, a maintainer may change the project and
+its members. Writes with rules (steps, suite order, bulk actions) go through `services`.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models, transaction
+
+from jbtestsuite.errors import ApplicationError
+from tests_catalog import services, step_actions
+from tests_catalog.models import (
+    Environment,
+    EnvironmentVariable,
+    Membership,
+    Project,
+    Role,
+    SuiteCase,
+    TestCase,
+    TestStep,
+    TestSuite,
+)
+from tests_catalog.selectors import project_ids_with_role, user_has_role
+
+
+class ProjectScopedAdmin(admin.ModelAdmin):
+    # How to reach the project from this model; "" for Project itself.
+    project_path = "project"
+    write_role = Role.EDITOR
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def _project_filter(self, user, role):
+        field = f"{self.project_path}__in" if self.project_path else "pk__in"
+        return {field: project_ids_with_role(user, role)}
+
+    def _project_id(self, obj):
+        return obj.pk if not self.project_path else getattr(obj, f"{self.project_path}_id")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**self._project_filter(request.user, Role.VIEWER))
+
+    def _has_role_anywhere(self, request, role) -> bool:
+        return request.user.is_superuser or project_ids_with_role(request.user, role).exists()
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff and self._has_role_anywhere(request, Role.VIEWER)
+
+    def has_view_permission(self, request, obj=None):
+        if not self.has_module_permission(request):
+            return False
+        return obj is None or user_has_role(request.user, self._project_id(obj), Role.VIEWER)
+
+    def has_change_permission(self, request, obj=None):
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        if obj is None:
+            return self._has_role_anywhere(request, self.write_role)
+        return user_has_role(request.user, self._project_id(obj), self.write_role)
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_staff and self._has_role_anywhere(request, self.write_role)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "project" and not request.user.is_superuser:
+            kwargs["queryset"] = Project.objects.filter(pk__in=project_ids_with_role(request.user, self.write_role))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class RoleScopedInline:
+    """Inlines follow their parent's project role."""
+
+    write_role = Role.EDITOR
+
+    def _parent_allows(self, request, obj, role):
+        if obj is None:
+            return request.user.is_superuser or project_ids_with_role(request.user, role).exists()
+        project_id = obj.pk if isinstance(obj, Project) else obj.project_id
+        return user_has_role(request.user, project_id, role)
+
+    def has_view_permission(self, request, obj=None):
+        return self._parent_allows(request, obj, Role.VIEWER)
+
+    def has_change_permission(self, request, obj=None):
+        return self._parent_allows(request, obj, self.write_role)
+
+    def has_add_permission(self, request, obj=None):
+        return self._parent_allows(request, obj, self.write_role)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._parent_allows(request, obj, self.write_role)
+
+
+# --- Projects -------------------------------------------------------------------------------
+
+
+class MembershipInline(RoleScopedInline, admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+    fields = ["user", "role"]
+    write_role = Role.MAINTAINER
+
+
+@admin.register(Project)
+class ProjectAdmin(ProjectScopedAdmin):
+    project_path = ""
+    write_role = Role.MAINTAINER
+    list_display = ["name", "slug", "base_url", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+
+# --- Environments ---------------------------------------------------------------------------
+
+
+class EnvironmentVariableForm(forms.ModelForm):
+    """A secret's value is never sent to the browser; leaving it blank keeps the stored one."""
+
+    class Meta:
+        model = EnvironmentVariable
+        fields = ["name", "value", "secret"]
+        widgets = {"value": forms.TextInput(attrs={"size": 40})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stored_secret = self.instance.value if self.instance.pk and self.instance.secret else None
+        if self._stored_secret is not None:
+            self.initial["value"] = ""
+            self.fields["value"].widget = forms.PasswordInput(
+                render_value=False, attrs={"placeholder": "•••••• (blank keeps the secret)", "autocomplete": "off"}
+            )
+            self.fields["value"].help_text = "Secret: type a new value to replace it."
+
+    def clean_value(self):
+        value = self.cleaned_data.get("value", "")
+        if self._stored_secret is not None and value == "":
+            return self._stored_secret
+        return value
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if not step_actions.VARIABLE_NAME.fullmatch(name):
+            raise forms.ValidationError("Use letters, digits and _, not starting with a digit.")
+        return name
+
+
+class EnvironmentVariableInline(RoleScopedInline, admin.TabularInline):
+    model = EnvironmentVariable
+    form = EnvironmentVariableForm
+    extra = 1
+
+
+@admin.register(Environment)
+class EnvironmentAdmin(ProjectScopedAdmin):
+    list_display = ["name", "project", "base_url"]
+    list_filter = ["project"]
+    search_fields = ["name"]
+    inlines = [EnvironmentVariableInline]
+
+
+# --- Test cases and steps -------------------------------------------------------------------
+
+
+class TestStepForm(forms.ModelForm):
+    __test__ = False
+
+    order_index = forms.IntegerField(
+        min_value=0, required=False, help_text="Position; steps are renumbered 0, 1, 2… on save."
+    )
+
+    class Meta:
+        model = TestStep
+        fields = [
+            "order_index",
+            "action",
+            "selector_type",
+            "selector",
+            "value",
+            "timeout_ms",
+            "description",
+            "continue_on_failure",
+        ]
+        widgets = {"selector": forms.TextInput(attrs={"size": 30}), "value": forms.TextInput(attrs={"size": 30})}
+
+    def clean(self):
+        data = super().clean()
+        problems = step_actions.step_errors(
+            data.get("action") or "", data.get("selector_type") or "", data.get("selector"), data.get("value")
+        )
+        for field, field_messages in problems.items():
+            for message in field_messages:
+                self.add_error(field if field in self.fields else None, message)
+        return data
+
+    def validate_unique(self):
+        # Order indexes are renumbered when saving, so a swap must not trip the unique check.
+        pass
+
+
+class TestStepFormSet(forms.BaseInlineFormSet):
+    __test__ = False
+
+    def validate_unique(self):
+        pass
+
+
+class TestStepInline(RoleScopedInline, admin.TabularInline):
+    __test__ = False
+
+    model = TestStep
+    form = TestStepForm
+    formset = TestStepFormSet
+    extra = 1
+    ordering = ["order_index"]
+
+
+def _steps_from_formset(formset) -> list[dict]:
+    kept = [form for form in formset.forms if form.has_changed() or form.instance.pk]
+    kept = [form for form in kept if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+    # Blank positions go last; equal positions keep their order on the page.
+    return [{field: form.cleaned_data.get(field) for field in services.STEP_FIELDS} for form in _by_position(kept)]
+
+
+def _saved_by_service(formset) -> None:
+    # The admin's change message reads these; the service replaced the rows wholesale.
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+def _by_position(forms_: list) -> list:
+    """Forms sorted by the position typed in; blank ones go last, ties keep their order on the page."""
+
+    def key(pair):
+        index, form = pair
+        position = form.cleaned_data.get("order_index")
+        return (position is None, position or 0, index)
+
+    return [form for _, form in sorted(enumerate(forms_), key=key)]
+
+
+@admin.register(TestCase)
+class TestCaseAdmin(ProjectScopedAdmin):
+    __test__ = False
+
+    list_display = ["name", "project", "status", "priority", "category", "is_automated", "updated_at"]
+    list_filter = ["project", "status", "priority", "category", "tags"]
+    search_fields = ["name", "description"]
+    filter_horizontal = ["tags"]
+    readonly_fields = ["author", "created_at", "updated_at"]
+    inlines = [TestStepInline]
+    actions = ["activate", "archive", "duplicate"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is TestStep:
+            services.test_case_steps_replace(case=form.instance, steps=_steps_from_formset(formset))
+            _saved_by_service(formset)
+            return
+        super().save_formset(request, form, formset, change)
+
+    def _editable(self, request, queryset):
+        if request.user.is_superuser:
+            return queryset, 0
+        allowed = queryset.filter(project_id__in=project_ids_with_role(request.user, Role.EDITOR))
+        return allowed, queryset.count() - allowed.count()
+
+    def _status_set(self, request, queryset, status):
+        cases, skipped = self._editable(request, queryset)
+        changed, problems = services.test_cases_status_set(cases=cases, status=status)
+        self.message_user(request, f"{changed} case(s) now {status}.", messages.SUCCESS)
+        for problem in problems:
+            self.message_user(request, problem, messages.WARNING)
+        if skipped:
+            self.message_user(request, f"{skipped} case(s) skipped: you are not an editor there.", messages.WARNING)
+
+    @admin.action(description="Activate selected cases", permissions=["change"])
+    def activate(self, request, queryset):
+        self._status_set(request, queryset, TestCase.Status.ACTIVE)
+
+    @admin.action(description="Archive selected cases", permissions=["change"])
+    def archive(self, request, queryset):
+        self._status_set(request, queryset, TestCase.Status.ARCHIVED)
+
+    @admin.action(description="Duplicate selected cases (as drafts)", permissions=["change"])
+    def duplicate(self, request, queryset):
+        cases, skipped = self._editable(request, queryset)
+        copies = 0
+        for case in cases:
+            try:
+                with transaction.atomic():
+                    services.test_case_duplicate(case=case, author=request.user)
+                copies += 1
+            except ApplicationError as error:
+                self.message_user(request, f"{case.name}: {error.message}", messages.WARNING)
+        self.message_user(request, f"{copies} case(s) duplicated.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} case(s) skipped: you are not an editor there.", messages.WARNING)
+
+
+# --- Suites ---------------------------------------------------------------------------------
+
+
+class SuiteCaseForm(forms.ModelForm):
+    order_index = forms.IntegerField(min_value=0, required=False, help_text="Position; renumbered on save.")
+
+    class Meta:
+        model = SuiteCase
+        fields = ["order_index", "case"]
+
+    def clean(self):
+        data = super().clean()
+        case, suite = data.get("case"), self.instance.suite if self.instance.suite_id else None
+        if case is not None and suite is not None and suite.project_id and case.project_id != suite.project_id:
+            self.add_error("case", "This case belongs to another project.")
+        return data
+
+    def validate_unique(self):
+        pass
+
+
+class SuiteCaseFormSet(forms.BaseInlineFormSet):
+    def validate_unique(self):
+        pass
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            case = form.cleaned_data.get("case") if form.cleaned_data else None
+            if case is None or form.cleaned_data.get("DELETE"):
+                continue
+            if case.pk in seen:
+                raise forms.ValidationError(f"{case} appears twice; a case can be in a suite once.")
+            seen.add(case.pk)
+
+
+class SuiteCaseInline(RoleScopedInline, admin.TabularInline):
+    model = SuiteCase
+    form = SuiteCaseForm
+    formset = SuiteCaseFormSet
+    extra = 1
+    ordering = ["order_index"]
+    raw_id_fields = ["case"]
+
+
+@admin.register(TestSuite)
+class TestSuiteAdmin(ProjectScopedAdmin):
+    __test__ = False
+
+    list_display = ["name", "project", "updated_at"]
+    list_filter = ["project", "tags"]
+    search_fields = ["name", "description"]
+    filter_horizontal = ["tags"]
+    inlines = [SuiteCaseInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not SuiteCase:
+            super().save_formset(request, form, formset, change)
+            return
+        kept = [
+            entry
+            for entry in formset.forms
+            if entry.cleaned_data and entry.cleaned_data.get("case") and not entry.cleaned_data.get("DELETE")
+        ]
+        case_ids = [entry.cleaned_data["case"].pk for entry in _by_position(kept)]
+        services.suite_cases_set(suite=form.instance, case_ids=case_ids)
+        _saved_by_service(formset)

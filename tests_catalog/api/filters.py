@@ -1,0 +1,87 @@
+"""Query parameters of the list endpoints. A value outside a parameter's choices is a 400 naming it."""
+
+import django_filters
+from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import Case, IntegerField, Q, Value, When
+from drf_spectacular.utils import extend_schema_field
+
+from tests_catalog.models import TestCase
+
+# Ascending priority runs from low to critical, so `order=desc` puts critical cases first.
+PRIORITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+SORT_FIELDS = ("name", "created_at", "updated_at", "priority", "status")
+
+
+class TagsField(forms.Field):
+    # SelectMultiple reads every value of a repeated parameter (?tags=a&tags=b).
+    widget = forms.SelectMultiple
+    default_validators = [ProhibitNullCharactersValidator()]
+
+    def to_python(self, value):
+        if not value:
+            return []
+        values = [value] if isinstance(value, str) else list(value)
+        return [item.strip().lower() for item in values if item.strip()]
+
+    def run_validators(self, value):
+        for item in value:
+            super().run_validators(item)
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class TagsFilter(django_filters.Filter):
+    field_class = TagsField
+
+    def filter(self, qs, value):
+        # One join per tag: a case matches only when it carries every tag asked for.
+        for tag in value or []:
+            qs = qs.filter(tags__name=tag)
+        return qs
+
+
+def _ignore(queryset, name, value):
+    return queryset  # applied in `filter_queryset`, after every filter
+
+
+class TestCaseFilter(django_filters.FilterSet):
+    __test__ = False
+
+    project = django_filters.UUIDFilter(field_name="project_id")
+    status = django_filters.ChoiceFilter(choices=TestCase.Status.choices)
+    priority = django_filters.ChoiceFilter(choices=TestCase.Priority.choices)
+    category = django_filters.CharFilter()
+    tags = TagsFilter(help_text="Repeat for several tags; a case must carry all of them.")
+    search = django_filters.CharFilter(method="search_filter", help_text="Text in the name or description.")
+    sort_by = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in SORT_FIELDS], method=_ignore, help_text="Default: created_at."
+    )
+    order = django_filters.ChoiceFilter(
+        choices=[("asc", "asc"), ("desc", "desc")], method=_ignore, help_text="Default: desc."
+    )
+
+    class Meta:
+        model = TestCase
+        fields = []
+
+    def search_filter(self, queryset, name, value: str):
+        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        sort_by = self.form.cleaned_data.get("sort_by") or "created_at"
+        descending = (self.form.cleaned_data.get("order") or "desc") == "desc"
+        if sort_by == "priority":
+            rank = Case(
+                *(When(priority=name, then=Value(value)) for name, value in PRIORITY_RANK.items()),
+                output_field=IntegerField(),
+            )
+            queryset = queryset.annotate(priority_rank=rank)
+            sort_by = "priority_rank"
+        sign = "-" if descending else ""
+        # The id breaks ties so that pages never repeat or skip a case.
+        return queryset.order_by(f"{sign}{sort_by}", f"{sign}id")
+
+
+class ProjectScopedFilter(django_filters.FilterSet):
+    project = django_filters.UUIDFilter(field_name="project_id")

@@ -1,0 +1,481 @@
+"""Every write to the catalog, with its rules. The API and the admin both come through here.
+
+Access (who may call what) is checked by the callers with `project_role_require`; the services
+themselves check the data: uniqueness, step vocabulary, cross-project references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from jbtestsuite.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tests_catalog import step_actions
+from tests_catalog.models import (
+    Environment,
+    EnvironmentVariable,
+    Membership,
+    Project,
+    Role,
+    SuiteCase,
+    Tag,
+    TestCase,
+    TestStep,
+    TestSuite,
+)
+from tests_catalog.selectors import user_has_role
+
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+STEP_FIELDS = ("action", "selector_type", "selector", "value", "timeout_ms", "description", "continue_on_failure")
+CASE_FIELDS = (
+    "name",
+    "description",
+    "status",
+    "priority",
+    "category",
+    "metadata",
+    "expected_duration_seconds",
+    "retry_count",
+    "is_automated",
+)
+
+
+def project_role_require(*, user, project: Project, role: str) -> None:
+    """Raise unless the user holds `role` in the project.
+
+    Raises NotFound when the user cannot see the project at all (its existence is not revealed),
+    Forbidden when they can see it but their role is too low.
+    """
+    if user_has_role(user, project.pk, role):
+        return
+    if not user_has_role(user, project.pk, Role.VIEWER):
+        raise NotFound("Project not found.", {"project": ["Project not found."]})
+    message = f"This needs the {role} role in project {project.slug!r}."
+    raise Forbidden(message, {"project": [message]})
+
+
+# --- Tags -----------------------------------------------------------------------------------
+
+
+def tag_names_normalise(names: Iterable[str]) -> list[str]:
+    """Strip and lower-case tag names, drop empty ones and duplicates, keep the first order.
+
+    Raises ValidationFailed for a name longer than a tag may be.
+    """
+    result: list[str] = []
+    for raw in names:
+        name = str(raw).strip().lower()
+        if not name or name in result:
+            continue
+        if len(name) > TAG_MAX_LENGTH:
+            message = f"Tag {name[:20]!r}… is longer than {TAG_MAX_LENGTH} characters."
+            raise ValidationFailed(message, {"tags": [message]})
+        result.append(name)
+    return result
+
+
+def _tags_get_or_create(names: Sequence[str]) -> list[Tag]:
+    names = tag_names_normalise(names)
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=name) for name in names if name not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    return [existing[name] for name in names]
+
+
+# --- Projects and members -------------------------------------------------------------------
+
+
+def _project_slug_check(slug: str, exclude_id=None) -> None:
+    taken = Project.objects.filter(slug=slug).exclude(pk=exclude_id).exists()
+    if taken:
+        message = f"The slug {slug!r} is already used by another project."
+        raise Conflict(message, {"slug": [message]})
+
+
+@transaction.atomic
+def project_create(*, creator, name: str, slug: str, description: str = "", base_url: str = "", timezone: str = "UTC"):
+    """Create a project with its creator as maintainer. Raises Conflict when the slug is taken."""
+    _project_slug_check(slug)
+    project = Project.objects.create(
+        name=name, slug=slug, description=description, base_url=base_url, timezone=timezone
+    )
+    Membership.objects.create(project=project, user=creator, role=Role.MAINTAINER)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields: Any) -> Project:
+    """Change a project's name, slug, description, base_url or timezone. Raises Conflict for a taken slug."""
+    allowed = {"name", "slug", "description", "base_url", "timezone"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"project_update does not change {sorted(unknown)}")
+    if "slug" in fields and fields["slug"] != project.slug:
+        _project_slug_check(fields["slug"], exclude_id=project.pk)
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save()
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project) -> None:
+    """Delete a project and everything in it (past executions go with it)."""
+    project.delete()
+
+
+def _maintainers_left(project: Project, *, without_user_id) -> bool:
+    return Membership.objects.filter(project=project, role=Role.MAINTAINER).exclude(user_id=without_user_id).exists()
+
+
+@transaction.atomic
+def membership_set(*, project: Project, username: str, role: str) -> tuple[Membership, bool]:
+    """Give a user a role in the project, adding them if needed; returns (membership, created).
+
+    Raises ValidationFailed for an unknown user or role, Conflict when it would leave the
+    project without a maintainer.
+    """
+    if role not in Role.values:
+        message = f"Unknown role {role!r}; use one of {', '.join(Role.values)}."
+        raise ValidationFailed(message, {"role": [message]})
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        message = f"No user is called {username!r}."
+        raise ValidationFailed(message, {"username": [message]})
+    membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
+    if membership is None:
+        return Membership.objects.create(project=project, user=user, role=role), True
+    demoting = membership.role == Role.MAINTAINER and role != Role.MAINTAINER
+    if demoting and not _maintainers_left(project, without_user_id=user.pk):
+        raise Conflict("A project needs at least one maintainer.", {"role": ["This is the last maintainer."]})
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    return membership, False
+
+
+@transaction.atomic
+def membership_remove(*, project: Project, username: str) -> None:
+    """Remove a user from the project. Raises NotFound if not a member, Conflict for the last maintainer."""
+    membership = Membership.objects.select_for_update().filter(project=project, user__username=username).first()
+    if membership is None:
+        raise NotFound(f"{username!r} is not a member of this project.")
+    if membership.role == Role.MAINTAINER and not _maintainers_left(project, without_user_id=membership.user_id):
+        raise Conflict("A project needs at least one maintainer.", {"username": ["This is the last maintainer."]})
+    membership.delete()
+
+
+# --- Environments ---------------------------------------------------------------------------
+
+
+def _environment_name_check(project: Project, name: str, exclude_id=None) -> None:
+    if Environment.objects.filter(project=project, name=name).exclude(pk=exclude_id).exists():
+        message = f"The project already has an environment called {name!r}."
+        raise Conflict(message, {"name": [message]})
+
+
+def _variables_replace(environment: Environment, variables: Sequence[dict]) -> None:
+    """Replace the environment's variables. A secret given without a value keeps its old value."""
+    old = {variable.name: variable for variable in environment.variables.all()}
+    errors: dict[str, dict[str, list[str]]] = {}
+    seen: set[str] = set()
+    rows: list[EnvironmentVariable] = []
+    for index, item in enumerate(variables):
+        name = item["name"]
+        secret = bool(item.get("secret", False))
+        value = item.get("value")
+        if not step_actions.VARIABLE_NAME.fullmatch(name):
+            errors[str(index)] = {"name": [f"{name!r} is not a variable name: letters, digits and _."]}
+            continue
+        if name in seen:
+            errors[str(index)] = {"name": [f"{name!r} appears twice."]}
+            continue
+        seen.add(name)
+        if value is None:
+            previous = old.get(name)
+            if secret and previous is not None and previous.secret:
+                value = previous.value
+            elif secret:
+                errors[str(index)] = {"value": ["A new secret variable needs a value."]}
+                continue
+            else:
+                value = ""
+        rows.append(EnvironmentVariable(environment=environment, name=name, value=value, secret=secret))
+    if errors:
+        raise ValidationFailed("Some variables are invalid.", {"variables": errors})
+    environment.variables.all().delete()
+    EnvironmentVariable.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def environment_create(
+    *, project: Project, name: str, base_url: str = "", variables: Sequence[dict] = ()
+) -> Environment:
+    """Create an environment with its variables.
+
+    Raises Conflict for a taken name, ValidationFailed for bad variables.
+    """
+    _environment_name_check(project, name)
+    environment = Environment.objects.create(project=project, name=name, base_url=base_url)
+    _variables_replace(environment, variables)
+    return environment
+
+
+@transaction.atomic
+def environment_update(
+    *, environment: Environment, name: str | None = None, base_url: str | None = None, variables=None
+) -> Environment:
+    """Change an environment; `variables`, when given, replaces the whole set (secrets may omit their value)."""
+    if name is not None and name != environment.name:
+        _environment_name_check(environment.project, name, exclude_id=environment.pk)
+        environment.name = name
+    if base_url is not None:
+        environment.base_url = base_url
+    environment.save()
+    if variables is not None:
+        _variables_replace(environment, variables)
+    return environment
+
+
+@transaction.atomic
+def environment_delete(*, environment: Environment) -> None:
+    environment.delete()
+
+
+# --- Test cases and steps -------------------------------------------------------------------
+
+
+def _case_name_check(*, project_id, category: str, name: str, status: str, exclude_id=None) -> None:
+    # Mirrors the conditional unique constraint; the constraint itself only guards races.
+    if status == TestCase.Status.ARCHIVED:
+        return
+    clash = (
+        TestCase.objects.filter(project_id=project_id, category=category, name=name)
+        .exclude(status=TestCase.Status.ARCHIVED)
+        .exclude(pk=exclude_id)
+        .exists()
+    )
+    if clash:
+        where = f"category {category!r}" if category else "no category"
+        message = f"A case called {name!r} already exists in this project with {where}."
+        raise Conflict(message, {"name": [message]})
+
+
+def steps_errors(steps: Sequence[dict]) -> dict[str, dict[str, list[str]]]:
+    """Registry errors of each step, keyed by the step's index in the list; empty when all are valid."""
+    errors = {}
+    for index, step in enumerate(steps):
+        problems = step_actions.step_errors(
+            step.get("action", ""),
+            step.get("selector_type") or step_actions.DEFAULT_SELECTOR_TYPE,
+            step.get("selector") or "",
+            step.get("value") or "",
+        )
+        timeout = step.get("timeout_ms")
+        if timeout is not None and not 0 < timeout <= TestStep.MAX_TIMEOUT_MS:
+            problems.setdefault("timeout_ms", []).append(
+                f"A timeout is from 1 to {TestStep.MAX_TIMEOUT_MS} ms, or empty for the default."
+            )
+        if problems:
+            errors[str(index)] = problems
+    return errors
+
+
+@transaction.atomic
+def test_case_steps_replace(*, case: TestCase, steps: Sequence[dict]) -> list[TestStep]:
+    """Replace the case's steps with `steps`, numbered 0, 1, 2… in list order.
+
+    Raises ValidationFailed with {"steps": {"<index>": {<field>: [...]}}} for invalid steps.
+    """
+    errors = steps_errors(steps)
+    if errors:
+        raise ValidationFailed("Some steps are invalid.", {"steps": errors})
+    case.steps.all().delete()
+    rows = []
+    for index, step in enumerate(steps):
+        values = {field: step[field] for field in STEP_FIELDS if field in step and step[field] is not None}
+        values.setdefault("selector_type", step_actions.DEFAULT_SELECTOR_TYPE)
+        values["timeout_ms"] = step.get("timeout_ms")
+        rows.append(TestStep(case=case, order_index=index, **values))
+    return TestStep.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def test_case_create(
+    *, project: Project, author, name: str, tags: Sequence[str] = (), steps: Sequence[dict] = (), **fields: Any
+) -> TestCase:
+    """Create a case with its tags and ordered steps.
+
+    Raises Conflict for a name already used in (project, category) by a non-archived case,
+    ValidationFailed for invalid steps or tags.
+    """
+    unknown = set(fields) - set(CASE_FIELDS)
+    if unknown:
+        raise ValueError(f"test_case_create does not take {sorted(unknown)}")
+    case = TestCase(project=project, author=author, name=name, **fields)
+    _case_name_check(project_id=project.pk, category=case.category, name=name, status=case.status)
+    tag_rows = _tags_get_or_create(tags)
+    case.save()
+    case.tags.set(tag_rows)
+    test_case_steps_replace(case=case, steps=steps)
+    return case
+
+
+@transaction.atomic
+def test_case_update(*, case: TestCase, tags: Sequence[str] | None = None, steps=None, **fields: Any) -> TestCase:
+    """Change the given fields; `tags` and `steps`, when given, replace the current ones.
+
+    Raises Conflict for a clashing name, ValidationFailed for invalid steps or tags.
+    """
+    unknown = set(fields) - set(CASE_FIELDS)
+    if unknown:
+        raise ValueError(f"test_case_update does not take {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(case, name, value)
+    _case_name_check(
+        project_id=case.project_id, category=case.category, name=case.name, status=case.status, exclude_id=case.pk
+    )
+    case.save()
+    if tags is not None:
+        case.tags.set(_tags_get_or_create(tags))
+    if steps is not None:
+        test_case_steps_replace(case=case, steps=steps)
+    return case
+
+
+def _copy_name(case: TestCase) -> str:
+    """The first free "<name> (copy)", "<name> (copy 2)"… in the case's project and category."""
+    base = f"{case.name} (copy"
+    taken = set(
+        TestCase.objects.filter(project_id=case.project_id, category=case.category, name__startswith=base)
+        .exclude(status=TestCase.Status.ARCHIVED)
+        .values_list("name", flat=True)
+    )
+    number = 1
+    while True:
+        suffix = " (copy)" if number == 1 else f" (copy {number})"
+        candidate = case.name[: 255 - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
+@transaction.atomic
+def test_case_duplicate(*, case: TestCase, author, name: str | None = None) -> TestCase:
+    """Copy a case with its tags and steps, as a draft named "<name> (copy)" unless a name is given.
+
+    Raises Conflict when the given name is taken.
+    """
+    steps = [step.as_spec() for step in case.steps.all()]
+    return test_case_create(
+        project=case.project,
+        author=author,
+        name=name or _copy_name(case),
+        tags=[tag.name for tag in case.tags.all()],
+        steps=steps,
+        description=case.description,
+        status=TestCase.Status.DRAFT,
+        priority=case.priority,
+        category=case.category,
+        metadata=case.metadata,
+        expected_duration_seconds=case.expected_duration_seconds,
+        retry_count=case.retry_count,
+        is_automated=case.is_automated,
+    )
+
+
+@transaction.atomic
+def test_case_delete(*, case: TestCase) -> None:
+    """Delete a case; past executions keep their snapshot and lose only the link."""
+    case.delete()
+
+
+@transaction.atomic
+def test_cases_status_set(*, cases: Iterable[TestCase], status: str) -> tuple[int, list[str]]:
+    """Set the status of several cases; returns (changed, messages about the cases left unchanged)."""
+    changed, problems = 0, []
+    for case in cases:
+        try:
+            with transaction.atomic():
+                test_case_update(case=case, status=status)
+            changed += 1
+        except Conflict as error:
+            problems.append(f"{case.name}: {error.message}")
+    return changed, problems
+
+
+# --- Suites ---------------------------------------------------------------------------------
+
+
+def _suite_name_check(project: Project, name: str, exclude_id=None) -> None:
+    if TestSuite.objects.filter(project=project, name=name).exclude(pk=exclude_id).exists():
+        message = f"The project already has a suite called {name!r}."
+        raise Conflict(message, {"name": [message]})
+
+
+@transaction.atomic
+def suite_cases_set(*, suite: TestSuite, case_ids: Sequence) -> None:
+    """Make `case_ids` the suite's cases, in that order.
+
+    Raises ValidationFailed for a repeated id or a case that is not in the suite's project.
+    """
+    ids = [str(case_id) for case_id in case_ids]
+    repeated = sorted({case_id for case_id in ids if ids.count(case_id) > 1})
+    if repeated:
+        message = f"A case can appear once in a suite; repeated: {', '.join(repeated)}."
+        raise ValidationFailed(message, {"cases": [message]})
+    found = {
+        str(pk) for pk in TestCase.objects.filter(project_id=suite.project_id, pk__in=ids).values_list("pk", flat=True)
+    }
+    unknown = [case_id for case_id in ids if case_id not in found]
+    if unknown:
+        message = f"No such cases in this project: {', '.join(unknown)}."
+        raise ValidationFailed(message, {"cases": [message]})
+    suite.entries.all().delete()
+    SuiteCase.objects.bulk_create(
+        [SuiteCase(suite=suite, case_id=case_id, order_index=index) for index, case_id in enumerate(ids)]
+    )
+
+
+@transaction.atomic
+def suite_create(
+    *, project: Project, name: str, description: str = "", tags: Sequence[str] = (), case_ids: Sequence = ()
+) -> TestSuite:
+    """Create a suite with its ordered cases. Raises Conflict for a taken name, ValidationFailed for bad cases."""
+    _suite_name_check(project, name)
+    suite = TestSuite.objects.create(project=project, name=name, description=description)
+    suite.tags.set(_tags_get_or_create(tags))
+    suite_cases_set(suite=suite, case_ids=case_ids)
+    return suite
+
+
+@transaction.atomic
+def suite_update(
+    *,
+    suite: TestSuite,
+    name: str | None = None,
+    description: str | None = None,
+    tags: Sequence[str] | None = None,
+    case_ids: Sequence | None = None,
+) -> TestSuite:
+    """Change a suite; `tags` and `case_ids`, when given, replace the current ones (so PUT reorders)."""
+    if name is not None and name != suite.name:
+        _suite_name_check(suite.project, name, exclude_id=suite.pk)
+        suite.name = name
+    if description is not None:
+        suite.description = description
+    suite.save()
+    if tags is not None:
+        suite.tags.set(_tags_get_or_create(tags))
+    if case_ids is not None:
+        suite_cases_set(suite=suite, case_ids=case_ids)
+    return suite
+
+
+@transaction.atomic
+def suite_delete(*, suite: TestSuite) -> None:
+    suite.delete()
