@@ -1,5 +1,7 @@
 """REST API for runs: start them, follow them, cancel them. Thin: rules live in services."""
 
+import datetime
+
 import django_filters
 from django.db import transaction
 from django.urls import reverse
@@ -10,7 +12,7 @@ from rest_framework.response import Response
 
 from executions import selectors, services
 from executions.models import Execution, RunStatus, StepResult, SuiteRun, Trigger
-from jbtestsuite.errors import Forbidden
+from jbtestsuite.errors import Forbidden, ValidationFailed
 from tests_catalog.models import Environment, Role, TestCase, TestSuite
 from tests_catalog.selectors import project_ids_with_role, user_has_role
 
@@ -118,14 +120,28 @@ class ExecutionCreateSerializer(serializers.Serializer):
         return attrs
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time, normalised to UTC here: PostgreSQL refuses offsets past ±15:59."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(datetime.UTC)
+            except (OverflowError, ValueError):
+                name = next(name for name, each in self.parent.filters.items() if each is self)
+                message = f"'{name}' is out of range."
+                raise ValidationFailed(message, {name: [message]}) from None
+        return super().filter(qs, value)
+
+
 class ExecutionFilter(django_filters.FilterSet):
     project = django_filters.UUIDFilter(field_name="project_id")
     status = django_filters.ChoiceFilter(choices=RunStatus.choices)
     trigger = django_filters.ChoiceFilter(choices=Trigger.choices)
     test_case = django_filters.UUIDFilter(field_name="test_case_id")
     suite_run = django_filters.UUIDFilter(field_name="suite_run_id")
-    queued_after = django_filters.IsoDateTimeFilter(field_name="queued_at", lookup_expr="gte")
-    queued_before = django_filters.IsoDateTimeFilter(field_name="queued_at", lookup_expr="lt")
+    queued_after = UtcDateTimeFilter(field_name="queued_at", lookup_expr="gte")
+    queued_before = UtcDateTimeFilter(field_name="queued_at", lookup_expr="lt")
 
     class Meta:
         model = Execution

@@ -174,7 +174,7 @@ RATE_LIMIT_PER_MINUTE = config.int("RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "jbtestsuite.schema.ApiSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": f"{RATE_LIMIT_PER_MINUTE}/min"},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -198,6 +198,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "executions.models.RunStatus.choices",
         "StepResultStatusEnum": "executions.models.StepStatus.choices",
+        "TestCaseStatusEnum": "tests_catalog.models.CaseStatus.choices",
     },
 }
 

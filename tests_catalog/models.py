@@ -258,3 +258,8 @@ class SuiteCase(models.Model):
 
     def __str__(self):
         return f"{self.suite} #{self.order_index}: {self.case}"
+
+
+# Module-level names for the API schema's enum naming (drf-spectacular imports them by path).
+CaseStatus = TestCase.Status
+CasePriority = TestCase.Priority

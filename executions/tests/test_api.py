@@ -125,3 +125,16 @@ def test_it_lists_suite_runs_and_shows_one_with_its_executions(viewer, suite):
     assert listed["items"][0]["id"] == str(suite_run.id)
     detail = client.get(f"/api/v1/suite-runs/{suite_run.id}/").json()
     assert len(detail["executions"]) == 3
+
+
+def test_it_accepts_any_utc_offset_in_date_filters_and_refuses_out_of_range_dates(viewer, case):
+    services.execution_create(case=case, trigger="api")
+    client = api_client(viewer)
+    # PostgreSQL itself refuses offsets past 15:59; they are converted to UTC first.
+    odd_offset = client.get("/api/v1/executions/", {"queued_after": "1008-11-05T13:58:07-18:33"})
+    assert odd_offset.status_code == 200
+    assert odd_offset.json()["total"] == 1
+    too_early = client.get("/api/v1/executions/", {"queued_before": "0001-01-01T00:00:00+05:00"})
+    assert too_early.status_code == 400
+    assert "queued_before" in too_early.json()["details"]
+    assert client.get("/api/v1/executions/", {"queued_after": "yesterday"}).status_code == 400

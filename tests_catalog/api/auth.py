@@ -10,32 +10,23 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from jbtestsuite.errors import ValidationFailed
-from tests_catalog.api.schema import CatalogSchema
 from tests_catalog.api.serializers import LogoutSerializer
 
 
 class TokenObtainView(jwt_views.TokenObtainPairView):
     """Exchange a username and password for an access token and a refresh token."""
 
-    schema = CatalogSchema()
-
 
 class TokenRefreshView(jwt_views.TokenRefreshView):
     """Exchange a refresh token for a new access token and a new refresh token; the old one is blacklisted."""
-
-    schema = CatalogSchema()
 
 
 class TokenVerifyView(jwt_views.TokenVerifyView):
     """200 when the token is valid, 401 otherwise."""
 
-    schema = CatalogSchema()
-
 
 class LogoutView(APIView):
     """Blacklist your refresh token so it can no longer be refreshed. Needs your access token."""
-
-    schema = CatalogSchema()
 
     @extend_schema(request=LogoutSerializer, responses={204: None})
     def post(self, request):

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from jbtestsuite.errors import ApplicationError, NotFound, ValidationFailed
 from tests_catalog import selectors, services
 from tests_catalog.api import filters
-from tests_catalog.api.schema import CatalogSchema
 from tests_catalog.api.serializers import (
     DuplicateSerializer,
     EnvironmentSerializer,
@@ -32,7 +31,6 @@ MAX_BULK = 100
 
 
 class CatalogViewSet(viewsets.GenericViewSet):
-    schema = CatalogSchema()
     object_label = "Object"
 
     model = None

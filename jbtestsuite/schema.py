@@ -1,4 +1,4 @@
-"""OpenAPI details shared by the catalog's views: every operation documents the error envelope."""
+"""OpenAPI details shared by every API view: each operation documents the one error envelope."""
 
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
@@ -21,7 +21,7 @@ class ErrorSerializer(serializers.Serializer):
     details = serializers.DictField(help_text="Field name → messages (nested for list items).")
 
 
-class CatalogSchema(AutoSchema):
+class ApiSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction == "response":
