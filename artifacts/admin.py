@@ -6,14 +6,14 @@ from django.utils.html import format_html
 
 from artifacts.downloads import artifact_file_response
 from artifacts.models import Artifact
-from tests_catalog.selectors import projects_visible_to
+from tests_catalog.admin import ProjectScopedAdmin
 
 # Larger texts are cut in the preview; the whole file is one click away.
 PREVIEW_LIMIT = 200_000
 
 
 @admin.register(Artifact)
-class ArtifactAdmin(admin.ModelAdmin):
+class ArtifactAdmin(ProjectScopedAdmin):
     list_display = ["thumbnail", "original_filename", "kind", "size_display", "owner_display", "project", "created_at"]
     list_display_links = ["original_filename"]
     list_filter = ["kind", "content_type", "created_at"]
@@ -41,11 +41,8 @@ class ArtifactAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(project__in=projects_visible_to(request.user))
+    def has_delete_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj)  # editors of the artifact's project
 
     def get_urls(self):
         file_view = self.admin_site.admin_view(self.file_view)

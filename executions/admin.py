@@ -3,9 +3,12 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
+from artifacts.admin import ArtifactAdmin
 from executions import services
 from executions.models import ACTIVE_STATUSES, Execution, StepResult, SuiteRun
 from jbtestsuite.errors import Conflict
+from tests_catalog.admin import ProjectScopedAdmin
+from tests_catalog.models import Role
 from tests_catalog.selectors import project_ids_with_role
 
 STATUS_COLOURS = {
@@ -27,20 +30,34 @@ def status_badge(status: str):
     )
 
 
-class ProjectScopedAdmin(admin.ModelAdmin):
-    """Staff see the runs of projects they belong to; superusers see all."""
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(project_id__in=project_ids_with_role(request.user))
+class RunRecordAdmin(ProjectScopedAdmin):
+    """Runs are records: members view them, editors cancel them, nobody edits them here."""
 
     def has_add_permission(self, request):
-        return False  # runs are started from cases and suites ("Run now"), the API or the CLI
+        return False  # runs start from cases and suites ("Run now…"), the API or the CLI
 
     def has_change_permission(self, request, obj=None):
-        return False  # a run is a record: read-only
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_cancel_permission(self, request):
+        return request.user.is_active and request.user.is_staff and self._has_role_anywhere(request, Role.EDITOR)
+
+
+def _evidence_link(artifact):
+    """A screenshot as a thumbnail opening full size; page source and console log as links."""
+    url = ArtifactAdmin.file_url(artifact)
+    if artifact.is_image:
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="screenshot" loading="lazy" '
+            'style="max-width:160px;max-height:90px;border:1px solid #ccc"></a>',
+            url,
+            url,
+        )
+    label = artifact.get_kind_display()
+    return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, label)
 
 
 class StepResultInline(admin.TabularInline):
@@ -54,6 +71,9 @@ class StepResultInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        return True  # shown only inside a run page, which is already scoped to the user's projects
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("artifacts")
 
@@ -63,13 +83,11 @@ class StepResultInline(admin.TabularInline):
 
     @admin.display(description="evidence")
     def evidence(self, result):
-        from artifacts.admin import artifact_preview
-
-        return format_html_join(" ", "{}", ((artifact_preview(a),) for a in result.artifacts.all()))
+        return format_html_join(" ", "{}", ((_evidence_link(a),) for a in result.artifacts.all()))
 
 
 @admin.register(Execution)
-class ExecutionAdmin(ProjectScopedAdmin):
+class ExecutionAdmin(RunRecordAdmin):
     list_display = ["case_name", "project", "status_badge", "trigger", "attempt", "queued_at", "duration"]
     list_filter = ["status", "trigger", "project"]
     search_fields = ["case_name", "error_message"]
@@ -104,10 +122,11 @@ class ExecutionAdmin(ProjectScopedAdmin):
             return "—"
         return format_html_join("", "<div><code>{}</code> = <code>{}</code></div>", pairs)
 
-    @admin.action(description="Cancel selected executions")
+    @admin.action(description="Cancel selected executions", permissions=["cancel"])
     def cancel_selected(self, request, queryset):
         cancelled = 0
-        for execution in queryset.filter(status__in=ACTIVE_STATUSES):
+        editable = queryset.filter(project_id__in=project_ids_with_role(request.user, Role.EDITOR))
+        for execution in editable.filter(status__in=ACTIVE_STATUSES):
             try:
                 services.execution_cancel(execution=execution)
                 cancelled += 1
@@ -127,6 +146,9 @@ class SuiteExecutionInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        return True  # shown only inside a run page, which is already scoped to the user's projects
+
     @admin.display(description="case")
     def case_link(self, execution):
         return format_html('<a href="../../../execution/{}/change/">{}</a>', execution.pk, execution.case_name)
@@ -137,7 +159,7 @@ class SuiteExecutionInline(admin.TabularInline):
 
 
 @admin.register(SuiteRun)
-class SuiteRunAdmin(ProjectScopedAdmin):
+class SuiteRunAdmin(RunRecordAdmin):
     list_display = ["suite_name", "project", "status_badge", "trigger", "passed", "failed", "errored",
                     "cancelled", "created_at"]  # fmt: skip
     list_filter = ["status", "trigger", "project"]
@@ -154,8 +176,8 @@ class SuiteRunAdmin(ProjectScopedAdmin):
     def status_badge(self, run):
         return status_badge(run.status)
 
-    @admin.action(description="Cancel selected suite runs")
+    @admin.action(description="Cancel selected suite runs", permissions=["cancel"])
     def cancel_selected(self, request, queryset):
-        for suite_run in queryset:
+        for suite_run in queryset.filter(project_id__in=project_ids_with_role(request.user, Role.EDITOR)):
             services.suite_run_cancel(suite_run=suite_run)
         self.message_user(request, "Cancel requested.", messages.SUCCESS)

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
 
+from executions.admin_actions import run_now
 from jbtestsuite.errors import ApplicationError
 from tests_catalog import services, step_actions
 from tests_catalog.models import (
@@ -259,7 +260,7 @@ class TestCaseAdmin(ProjectScopedAdmin):
     filter_horizontal = ["tags"]
     readonly_fields = ["author", "created_at", "updated_at"]
     inlines = [TestStepInline]
-    actions = ["activate", "archive", "duplicate"]
+    actions = [run_now, "activate", "archive", "duplicate"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -367,6 +368,7 @@ class TestSuiteAdmin(ProjectScopedAdmin):
     search_fields = ["name", "description"]
     filter_horizontal = ["tags"]
     inlines = [SuiteCaseInline]
+    actions = [run_now]
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not SuiteCase:
