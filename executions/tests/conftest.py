@@ -67,6 +67,12 @@ def suite(project):
 PAGES_DIR = Path(__file__).parent / "pages"
 
 
+@pytest.fixture(autouse=True)
+def _short_step_timeout(settings):
+    # Failing waits are part of many tests here; 2 s is plenty for pages served on 127.0.0.1.
+    settings.STEP_TIMEOUT_MS = 2000
+
+
 class _QuietPages(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
