@@ -17,16 +17,14 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from jbtestsuite.errors import ValidationFailed
+from tests_catalog import services
 from tests_catalog.models import (
     Environment,
     EnvironmentVariable,
     Membership,
     Project,
     Role,
-    SuiteCase,
-    Tag,
     TestCase,
-    TestStep,
     TestSuite,
 )
 from tests_catalog.step_actions import step_errors
@@ -320,28 +318,26 @@ def _case_load(report: DemoLoadReport, demo: DemoCase, author) -> TestCase:
     )
     if existing is not None:
         return existing
-    case = TestCase.objects.create(
+    case = services.test_case_create(
         project=report.project,
+        author=author,
         name=demo.name,
         description=demo.description,
         status=TestCase.Status.ACTIVE,
         priority=demo.priority,
         category=CATEGORY,
-        author=author,
-    )
-    case.tags.set([Tag.objects.get_or_create(name=name)[0] for name in demo.tags])
-    TestStep.objects.bulk_create(
-        TestStep(
-            case=case,
-            order_index=index,
-            action=step.action,
-            selector_type=step.selector_type,
-            selector=step.selector,
-            value=step.value,
-            timeout_ms=step.timeout_ms,
-            description=step.description,
-        )
-        for index, step in enumerate(demo.steps)
+        tags=demo.tags,
+        steps=[
+            {
+                "action": step.action,
+                "selector_type": step.selector_type,
+                "selector": step.selector,
+                "value": step.value,
+                "timeout_ms": step.timeout_ms,
+                "description": step.description,
+            }
+            for step in demo.steps
+        ],
     )
     report.changes.append(f"created case {case.name!r} ({len(demo.steps)} steps)")
     return case
@@ -353,7 +349,5 @@ def _suite_load(report: DemoLoadReport, name: str, description: str, cases: list
     )
     if not created:
         return
-    SuiteCase.objects.bulk_create(
-        SuiteCase(suite=suite, case=case, order_index=index) for index, case in enumerate(cases)
-    )
+    services.suite_cases_set(suite=suite, case_ids=[case.pk for case in cases])
     report.changes.append(f"created suite {name!r} ({len(cases)} cases)")
