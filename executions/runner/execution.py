@@ -131,7 +131,8 @@ def _evidence_capture(
         logger.info("page source capture failed", exc_info=True)
     try:
         lines = [f"{entry.get('level', '')} {entry.get('message', '')}" for entry in browser.console_log()]
-        log = secrets_mask("\n".join(lines), secrets)
+        # An empty file would be refused as an artifact, and "nothing logged" is worth knowing too.
+        log = secrets_mask("\n".join(lines), secrets) or "(the page logged nothing to the console)"
         evidence.append(Evidence("console_log", f"{prefix}-console.txt", "text/plain", log.encode()))
     except Exception:
         logger.info("console log capture failed", exc_info=True)

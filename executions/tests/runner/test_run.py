@@ -123,6 +123,13 @@ def test_it_captures_no_screenshot_on_failure_when_told_never(run):
     assert [item.kind for item in result.step_outcomes[1].evidence] == ["page_source", "console_log"]
 
 
+def test_it_says_so_when_the_page_logged_nothing(run):
+    result = run(step("open", value="second.html"), failing("click", "#nope"))
+
+    console = next(item for item in result.step_outcomes[1].evidence if item.kind == "console_log")
+    assert console.content == b"(the page logged nothing to the console)"
+
+
 def test_it_captures_a_screenshot_for_every_step_when_told_always(run):
     result = run(FORM, step("click", "#go"), step("screenshot", value="mine"), screenshot_policy="always")
 
