@@ -1,5 +1,7 @@
 """Admin screens for runs: the execution page shows the step timeline with evidence."""
 
+import contextlib
+
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
@@ -127,11 +129,9 @@ class ExecutionAdmin(RunRecordAdmin):
         cancelled = 0
         editable = queryset.filter(project_id__in=project_ids_with_role(request.user, Role.EDITOR))
         for execution in editable.filter(status__in=ACTIVE_STATUSES):
-            try:
+            with contextlib.suppress(Conflict):  # it finished meanwhile
                 services.execution_cancel(execution=execution)
                 cancelled += 1
-            except Conflict:
-                pass
         self.message_user(request, f"Cancelled {cancelled} execution(s).", messages.SUCCESS)
 
 

@@ -1,6 +1,3 @@
-import functools
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -8,6 +5,7 @@ from django.contrib.auth import get_user_model
 from model_bakery import baker
 from rest_framework.test import APIClient
 
+from executions.tests.page_server import pages_served
 from tests_catalog.models import Membership, Project, Role, TestCase, TestStep, TestSuite
 
 
@@ -73,19 +71,11 @@ def _short_step_timeout(settings):
     settings.STEP_TIMEOUT_MS = 2000
 
 
-class _QuietPages(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def shop_url():
     """Test pages served on 127.0.0.1 for executions run by the engine."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietPages, directory=str(PAGES_DIR)))
-    threading.Thread(target=server.serve_forever, daemon=True, name="shop-pages").start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    server.server_close()
+    with pages_served(PAGES_DIR) as url:
+        yield f"{url}/"
 
 
 SHOP_STEPS = (

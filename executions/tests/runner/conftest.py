@@ -4,16 +4,14 @@ One browser serves the whole session (starting Chromium costs about a second); e
 gets it reset, which is what a worker does between executions too.
 """
 
-import functools
 import os
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from executions.runner.browser import BrowserConfig, WorkerBrowser
 from executions.runner.execution import steps_run
+from executions.tests.page_server import pages_served
 
 os.environ["SE_OFFLINE"] = "true"
 
@@ -26,19 +24,10 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: starts extra processes (workers, servers)")
 
 
-class QuietPageHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def pages_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietPageHandler, directory=str(PAGES_DIR)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="test-pages")
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with pages_served(PAGES_DIR) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
