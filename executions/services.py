@@ -410,10 +410,14 @@ def executions_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
 SCHEDULE_TASK = "executions.tasks.schedule_fire"
 
 
-def _schedule_clean(
+def schedule_fields_clean(
     *, project, suite: TestSuite, environment: Environment | None, cron: str, interval_seconds: int | None,
     timezone_name: str, overlap: str, variables,
 ) -> dict:  # fmt: skip
+    """The schedule fields as stored; the admin form and the API both validate through here.
+
+    Raises ValidationFailed whose details name each bad field.
+    """
     from executions import cron as cron_rules
     from executions.models import OverlapPolicy
 
@@ -495,7 +499,7 @@ def schedule_create(
     """
     from executions.models import Schedule
 
-    fields = _schedule_clean(
+    fields = schedule_fields_clean(
         project=project, suite=suite, environment=environment, cron=cron, interval_seconds=interval_seconds,
         timezone_name=timezone_name or project.timezone or "UTC", overlap=overlap, variables=variables,
     )  # fmt: skip
@@ -535,7 +539,7 @@ def schedule_update(
         interval_seconds = None
     elif interval_seconds is not _UNSET and interval_seconds is not None and cron is None:
         cron = ""
-    fields = _schedule_clean(
+    fields = schedule_fields_clean(
         project=schedule.project,
         suite=suite or schedule.suite,
         environment=schedule.environment if environment is _UNSET else environment,
