@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from executions.models import ACTIVE_STATUSES, Execution, RunStatus, StepResult, SuiteRun
+from executions.models import ACTIVE_STATUSES, FINAL_STATUSES, Execution, RunStatus, StepResult, SuiteRun
 from jbtestsuite.errors import Conflict, ValidationFailed
 from tests_catalog.models import Environment, TestCase, TestSuite
 from tests_catalog.step_actions import VARIABLE_NAME
@@ -328,6 +328,7 @@ def suite_run_refresh(*, suite_run_id) -> None:
     """Recount a suite run from the last attempt of each of its cases and derive its status."""
     with transaction.atomic():
         suite_run = SuiteRun.objects.select_for_update().get(pk=suite_run_id)
+        was_final = suite_run.status in FINAL_STATUSES
         latest = list(
             Execution.objects.filter(suite_run_id=suite_run_id, next_attempt__isnull=True).values_list(
                 "status", flat=True
@@ -352,8 +353,20 @@ def suite_run_refresh(*, suite_run_id) -> None:
                 suite_run.status = RunStatus.PASSED
             suite_run.finished_at = suite_run.finished_at or timezone.now()
         suite_run.save()
+        if not active and not was_final:
+            transaction.on_commit(lambda: suite_run_finished_announce(suite_run_id=suite_run_id))
     if not active:
         logger.info("suite_run_finished", suite_run_id=str(suite_run_id), status=suite_run.status)
+
+
+def suite_run_finished_announce(*, suite_run_id) -> None:
+    """Hand a finished suite run to the notification rules; never raises (the run is over anyway)."""
+    from executions.notifications.tasks import notifications_for_suite_run
+
+    try:
+        notifications_for_suite_run.apply_async(args=[str(suite_run_id)], retry=False)
+    except Exception as exc:
+        logger.warning("notifications_enqueue_failed", suite_run_id=str(suite_run_id), error=type(exc).__name__)
 
 
 # --- Recovering from crashes ----------------------------------------------------------------
