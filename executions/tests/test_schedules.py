@@ -4,7 +4,7 @@ import datetime
 import json
 
 import pytest
-from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
+from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
 from executions import cron, services
 from executions.models import RunStatus, Schedule, SuiteRun
@@ -144,7 +144,6 @@ def test_it_deletes_the_periodic_task_with_the_schedule(project, suite):
     assert not Schedule.objects.exists()
     assert not PeriodicTask.objects.filter(task=services.SCHEDULE_TASK).exists()
     assert PeriodicTasks.last_change() > before
-    assert CrontabSchedule.objects.count() >= 0  # shared schedule rows stay; they cost nothing
 
 
 def test_it_deletes_the_periodic_task_when_the_suite_goes(project, suite):
