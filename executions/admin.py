@@ -1,17 +1,20 @@
 """Admin screens for runs: the execution page shows the step timeline with evidence."""
 
 import contextlib
+from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from artifacts.admin import ArtifactAdmin
 from executions import services
-from executions.models import ACTIVE_STATUSES, Execution, StepResult, SuiteRun
-from jbtestsuite.errors import Conflict
+from executions.models import ACTIVE_STATUSES, Execution, Schedule, StepResult, SuiteRun
+from jbtestsuite.errors import Conflict, ValidationFailed
 from tests_catalog.admin import ProjectScopedAdmin
 from tests_catalog.models import Role
-from tests_catalog.selectors import project_ids_with_role
+from tests_catalog.selectors import project_ids_with_role, user_has_role
 
 STATUS_COLOURS = {
     "queued": "#6c757d",
@@ -181,3 +184,130 @@ class SuiteRunAdmin(RunRecordAdmin):
         for suite_run in queryset.filter(project_id__in=project_ids_with_role(request.user, Role.EDITOR)):
             services.suite_run_cancel(suite_run=suite_run)
         self.message_user(request, "Cancel requested.", messages.SUCCESS)
+
+
+# --- Schedules -------------------------------------------------------------------------------
+
+
+class ScheduleForm(forms.ModelForm):
+    """Validated by the same service rules as the API; errors land on the field they name."""
+
+    timezone = forms.CharField(
+        max_length=64, required=False, help_text="IANA name, e.g. Europe/Berlin. Default: the project's time zone."
+    )
+
+    class Meta:
+        model = Schedule
+        fields = ["project", "suite", "environment", "cron", "interval_seconds", "timezone", "enabled", "overlap",
+                  "variables"]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        project, suite = data.get("project"), data.get("suite")
+        if project is None or suite is None:
+            return data
+        data["timezone"] = data.get("timezone") or project.timezone or "UTC"
+        try:
+            cleaned = services.schedule_fields_clean(
+                project=project, suite=suite, environment=data.get("environment"), cron=data.get("cron") or "",
+                interval_seconds=data.get("interval_seconds"), timezone_name=data["timezone"],
+                overlap=data.get("overlap") or "skip", variables=data.get("variables") or {},
+            )  # fmt: skip
+        except ValidationFailed as exc:
+            for field, messages_ in exc.details.items():
+                self.add_error(field if field in self.fields else None, messages_)
+            return data
+        data.update(cleaned)
+        return data
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(ProjectScopedAdmin):
+    form = ScheduleForm
+    list_display = ["__str__", "project", "environment", "when", "enabled", "overlap", "next_run_local",
+                    "last_result", "skipped_runs"]  # fmt: skip
+    list_filter = ["enabled", "overlap", "project"]
+    list_select_related = ["project", "suite", "environment", "last_run"]
+    search_fields = ["suite__name", "cron"]
+    readonly_fields = ["next_run_local", "last_result", "last_fired_at", "skipped_runs", "last_skipped_at"]
+    actions = ["run_now", "enable_selected", "disable_selected"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["project", "suite", "environment", "variables"]}),
+            ("When", {"fields": ["cron", "interval_seconds", "timezone", "enabled", "overlap"]}),
+        ]
+        if obj is not None:
+            fieldsets.append(("Runs", {"fields": self.readonly_fields}))
+        return fieldsets
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in ("suite", "environment") and not request.user.is_superuser:
+            model = db_field.remote_field.model
+            kwargs["queryset"] = model.objects.filter(project_id__in=project_ids_with_role(request.user, Role.EDITOR))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="when")
+    def when(self, schedule):
+        return f"{schedule.cron} ({schedule.timezone})" if schedule.cron else f"every {schedule.interval_seconds} s"
+
+    @admin.display(description="next run (schedule's time zone)")
+    def next_run_local(self, schedule):
+        next_run = schedule.next_run()
+        if next_run is None:
+            return "— (disabled)"
+        return next_run.astimezone(ZoneInfo(schedule.timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+    @admin.display(description="last result")
+    def last_result(self, schedule):
+        if schedule.last_run is None:
+            return "—"
+        url = reverse("admin:executions_suiterun_change", args=[schedule.last_run.pk])
+        return format_html('<a href="{}">{}</a>', url, status_badge(schedule.last_run.status))
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = {
+            "suite": data["suite"], "environment": data.get("environment"), "cron": data["cron"],
+            "interval_seconds": data["interval_seconds"], "timezone_name": data["timezone"],
+            "enabled": data["enabled"], "overlap": data["overlap"], "variables": data["variables"],
+        }  # fmt: skip
+        if change:
+            services.schedule_update(schedule=obj, **fields)
+        else:
+            created = services.schedule_create(project=data["project"], created_by=request.user, **fields)
+            obj.pk, obj.periodic_task = created.pk, created.periodic_task
+            obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.schedule_delete(schedule=obj)
+
+    def delete_queryset(self, request, queryset):
+        services.schedules_delete(schedule_ids=list(queryset.values_list("pk", flat=True)))
+
+    @admin.action(description="Run selected schedules now")
+    def run_now(self, request, queryset):
+        started = 0
+        for schedule in queryset:
+            if not user_has_role(request.user, schedule.project_id, Role.EDITOR):
+                continue
+            if services.schedule_fire(schedule_id=schedule.pk, triggered_by=request.user, respect_overlap=False):
+                started += 1
+        self.message_user(request, f"Started {started} suite run(s).", messages.SUCCESS)
+
+    def _set_enabled(self, request, queryset, enabled: bool):
+        ids = [s.pk for s in queryset if user_has_role(request.user, s.project_id, Role.EDITOR)]
+        changed = services.schedules_set_enabled(schedule_ids=ids, enabled=enabled)
+        self.message_user(request, f"{'Enabled' if enabled else 'Disabled'} {changed} schedule(s).", messages.SUCCESS)
+
+    @admin.action(description="Enable selected schedules")
+    def enable_selected(self, request, queryset):
+        self._set_enabled(request, queryset, True)
+
+    @admin.action(description="Disable selected schedules")
+    def disable_selected(self, request, queryset):
+        self._set_enabled(request, queryset, False)
+
+
+# Registers the notification channel and delivery screens (the integration keeps its own admin).
+from executions.notifications import admin as _notifications_admin  # noqa: E402, F401

@@ -11,10 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from executions import selectors, services
-from executions.models import Execution, RunStatus, StepResult, SuiteRun, Trigger
-from jbtestsuite.errors import Forbidden, ValidationFailed
+from executions.models import Execution, OverlapPolicy, RunStatus, Schedule, StepResult, SuiteRun, Trigger
+from jbtestsuite.errors import Forbidden, NotFound, ValidationFailed
 from tests_catalog.models import Environment, Role, TestCase, TestSuite
-from tests_catalog.selectors import project_ids_with_role, user_has_role
+from tests_catalog.selectors import project_ids_with_role, projects_visible_to, user_has_role
 
 
 class StepArtifactSerializer(serializers.Serializer):
@@ -248,3 +248,154 @@ class SuiteRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         services.suite_run_cancel(suite_run=suite_run)
         suite_run = self.get_queryset().get(pk=suite_run.pk)
         return Response(SuiteRunDetailSerializer(suite_run, context={"request": request}).data)
+
+
+# --- Schedules -------------------------------------------------------------------------------
+
+MAX_INTERVAL_SECONDS = 366 * 24 * 3600
+
+
+class ScheduleLastRunSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    status = serializers.ChoiceField(choices=RunStatus.choices, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class ScheduleSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    project = serializers.UUIDField(source="project_id", help_text="Required when creating; cannot change.")
+    suite = _VisiblePrimaryKeyField(queryset=TestSuite.objects.all())
+    environment = _VisiblePrimaryKeyField(queryset=Environment.objects.all(), required=False, allow_null=True)
+    cron = serializers.CharField(
+        max_length=100, required=False, allow_blank=True,
+        help_text="`minute hour day-of-month month day-of-week` in `timezone`; or give `interval_seconds`.",
+    )  # fmt: skip
+    interval_seconds = serializers.IntegerField(
+        min_value=1, max_value=MAX_INTERVAL_SECONDS, required=False, allow_null=True, help_text="Instead of `cron`."
+    )
+    timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name; default: the project's.")
+    enabled = serializers.BooleanField(required=False, default=True)
+    overlap = serializers.ChoiceField(
+        choices=OverlapPolicy.choices, required=False, default=OverlapPolicy.SKIP,
+        help_text="`skip`: no new run while the previous one is still going (counted in `skipped_runs`); "
+        "`queue`: start anyway.",
+    )  # fmt: skip
+    variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=10_000), required=False,
+        help_text="Run-time `${name}` overrides.",
+    )  # fmt: skip
+    next_run = serializers.DateTimeField(read_only=True, allow_null=True, help_text="Null while disabled.")
+    last_run = ScheduleLastRunSerializer(read_only=True, allow_null=True)
+    skipped_runs = serializers.IntegerField(read_only=True)
+    last_skipped_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    def __init__(self, *args, creating: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not creating:
+            self.fields["project"].required = False
+            for name in ("enabled", "overlap"):
+                self.fields[name].default = serializers.empty
+
+
+class ScheduleFilter(django_filters.FilterSet):
+    project = django_filters.UUIDFilter(field_name="project_id")
+    suite = django_filters.UUIDFilter(field_name="suite_id")
+    enabled = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Schedule
+        fields = ["project", "suite", "enabled"]
+
+
+def _require_schedule_editor(user, project_id) -> None:
+    if not user_has_role(user, project_id, Role.EDITOR):
+        raise Forbidden("Managing schedules needs the editor role in this project.")
+
+
+class ScheduleViewSet(viewsets.GenericViewSet):
+    """Suites that run by themselves. Other projects' schedules answer 404; viewers may only read."""
+
+    queryset = Schedule.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = ScheduleSerializer
+    filterset_class = ScheduleFilter
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.schedules_visible_to(self.request.user)
+
+    def _body(self, schedule, status_code=status.HTTP_200_OK):
+        schedule = self.get_queryset().get(pk=schedule.pk)
+        return Response(ScheduleSerializer(schedule, context=self.get_serializer_context()).data, status=status_code)
+
+    @extend_schema(summary="List schedules", responses=ScheduleSerializer(many=True))
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(ScheduleSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(summary="Create a schedule", responses={201: ScheduleSerializer})
+    def create(self, request):
+        payload = ScheduleSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        project = projects_visible_to(request.user).filter(pk=data.pop("project_id")).first()
+        if project is None:
+            raise NotFound("Project not found.", {"project": ["Project not found."]})
+        _require_schedule_editor(request.user, project.pk)
+        schedule = services.schedule_create(
+            project=project,
+            suite=data["suite"],
+            environment=data.get("environment"),
+            cron=data.get("cron", ""),
+            interval_seconds=data.get("interval_seconds"),
+            timezone_name=data.get("timezone"),
+            enabled=data["enabled"],
+            overlap=data["overlap"],
+            variables=data.get("variables"),
+            created_by=request.user,
+        )
+        return self._body(schedule, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="A schedule with its next and last run")
+    def retrieve(self, request, pk=None):
+        return Response(ScheduleSerializer(self.get_object(), context={"request": request}).data)
+
+    def _update(self, request, *, partial: bool):
+        schedule = self.get_object()
+        payload = ScheduleSerializer(data=request.data, partial=partial, creating=False, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        _require_schedule_editor(request.user, schedule.project_id)
+        if "project_id" in data and data["project_id"] != schedule.project_id:
+            message = "A schedule cannot move to another project."
+            raise ValidationFailed(message, {"project": [message]})
+        names = ("suite", "environment", "cron", "interval_seconds", "enabled", "overlap", "variables")
+        changes = {name: data[name] for name in names if name in data}
+        if not partial:
+            changes.setdefault("environment", None)
+            changes.setdefault("variables", {})
+            if "cron" not in data and "interval_seconds" not in data:
+                changes["cron"] = ""  # neither given: refused as a missing schedule
+        if data.get("timezone"):
+            changes["timezone_name"] = data["timezone"]
+        schedule = services.schedule_update(schedule=schedule, **changes)
+        return self._body(schedule)
+
+    @extend_schema(summary="Replace a schedule")
+    def update(self, request, pk=None):
+        return self._update(request, partial=False)
+
+    @extend_schema(summary="Change some fields of a schedule")
+    def partial_update(self, request, pk=None):
+        return self._update(request, partial=True)
+
+    @extend_schema(summary="Delete a schedule", responses={204: None})
+    def destroy(self, request, pk=None):
+        schedule = self.get_object()
+        _require_schedule_editor(request.user, schedule.project_id)
+        services.schedule_delete(schedule=schedule)
+        return Response(status=status.HTTP_204_NO_CONTENT)

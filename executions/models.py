@@ -155,3 +155,166 @@ class StepResult(models.Model):
 
     def __str__(self):
         return f"{self.order_index}: {self.action} ({self.status})"
+
+
+# --- Schedules -----------------------------------------------------------------------------
+
+
+class OverlapPolicy(models.TextChoices):
+    SKIP = "skip", "skip while the previous run is still going"
+    QUEUE = "queue", "start anyway"
+
+
+class Schedule(models.Model):
+    """Runs a suite by itself, on a cron expression or a fixed interval.
+
+    Beat reads `periodic_task` (django-celery-beat's DatabaseScheduler), never this row: the
+    schedule services keep the two in step, so change schedules only through them.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey("tests_catalog.Project", on_delete=models.CASCADE, related_name="schedules")
+    suite = models.ForeignKey("tests_catalog.TestSuite", on_delete=models.CASCADE, related_name="schedules")
+    # Deleting the environment deletes its schedules: running against another base URL instead
+    # would be a silent change of meaning.
+    environment = models.ForeignKey(
+        "tests_catalog.Environment", on_delete=models.CASCADE, null=True, blank=True, related_name="schedules"
+    )
+    cron = models.CharField(
+        max_length=100, blank=True, help_text="minute hour day-of-month month day-of-week, e.g. `0 6 * * 1-5`."
+    )
+    interval_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Instead of `cron`.")
+    timezone = models.CharField(max_length=64, help_text="IANA time zone the cron expression is read in.")
+    enabled = models.BooleanField(default=True)
+    variables = models.JSONField(default=dict, blank=True, help_text="Run-time `${name}` overrides.")
+    overlap = models.CharField(max_length=10, choices=OverlapPolicy.choices, default=OverlapPolicy.SKIP)
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="jb_schedule",
+    )  # fmt: skip
+    last_run = models.ForeignKey(
+        SuiteRun, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    last_fired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    skipped_runs = models.PositiveIntegerField(default=0, editable=False)
+    last_skipped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(cron="") & Q(interval_seconds__gte=1)) | (~Q(cron="") & Q(interval_seconds__isnull=True)),
+                name="schedule_cron_xor_interval",
+            ),
+            models.CheckConstraint(condition=Q(overlap__in=OverlapPolicy.values), name="schedule_overlap_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.suite} ({self.cron or f'every {self.interval_seconds} s'})"
+
+    @property
+    def periodic_task_name(self) -> str:
+        return f"jbtestsuite schedule {self.pk}"
+
+    def next_run(self, now=None):
+        """When beat will next start this schedule (aware, UTC); None while disabled."""
+        from django.utils import timezone
+
+        from executions import cron
+
+        if not self.enabled:
+            return None
+        now = now or timezone.now()
+        if self.cron:
+            return cron.cron_next_run(self.cron, self.timezone, after=now)
+        since = self.last_fired_at or self.updated_at or now
+        return cron.interval_next_run(self.interval_seconds, since=since, after=now)
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+class ChannelKind(models.TextChoices):
+    WEBHOOK = "webhook"
+    SLACK = "slack"
+    EMAIL = "email"
+
+
+class NotifyOn(models.TextChoices):
+    FAILURE = "failure", "the first failure of a streak"
+    RECOVERY = "recovery", "the first pass after a failure"
+    ALWAYS = "always", "every finished run"
+
+
+class RunSource(models.TextChoices):
+    ALL = "all", "all runs"
+    SCHEDULED = "scheduled", "scheduled runs"
+    MANUAL = "manual", "runs started through the API, the admin or the CLI"
+
+
+class NotificationChannel(models.Model):
+    """Where a project's run results go. `secret` and a Slack `url` are credentials: write-only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey("tests_catalog.Project", on_delete=models.CASCADE, related_name="notification_channels")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    url = models.URLField(max_length=1000, blank=True)
+    secret = models.CharField(max_length=200, blank=True, help_text="Signs webhook bodies (HMAC-SHA256).")
+    email_to = models.JSONField(default=list, blank=True)
+    on = models.CharField(max_length=10, choices=NotifyOn.choices, default=NotifyOn.FAILURE)
+    runs = models.CharField(max_length=10, choices=RunSource.choices, default=RunSource.ALL)
+    suites = models.ManyToManyField(
+        "tests_catalog.TestSuite", blank=True, related_name="notification_channels",
+        help_text="None chosen: every suite of the project.",
+    )  # fmt: skip
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="notificationchannel_unique_name"),
+            models.CheckConstraint(condition=Q(kind__in=ChannelKind.values), name="notificationchannel_kind_valid"),
+            models.CheckConstraint(condition=Q(on__in=NotifyOn.values), name="notificationchannel_on_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.kind})"
+
+
+class NotificationEvent(models.TextChoices):
+    FAILURE = "failure"
+    RECOVERY = "recovery"
+    FINISHED = "finished"
+    TEST = "test"
+
+
+class NotificationDelivery(models.Model):
+    """One attempt to deliver one notification: a retry is a new row with `attempt` + 1."""
+
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="deliveries")
+    suite_run = models.ForeignKey(
+        SuiteRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification_deliveries"
+    )
+    event = models.CharField(max_length=10, choices=NotificationEvent.choices)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    succeeded = models.BooleanField(default=False)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "notification deliveries"
+        indexes = [models.Index(fields=["channel", "-created_at"], name="delivery_channel_created")]
+
+    def __str__(self):
+        return f"{self.channel} #{self.attempt} ({'ok' if self.succeeded else 'failed'})"

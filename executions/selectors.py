@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from executions.models import Execution, StepResult, SuiteRun
+from executions.models import Execution, Schedule, StepResult, SuiteRun
 from tests_catalog.selectors import project_ids_with_role
 
 
@@ -29,4 +29,10 @@ def suite_run_executions() -> Prefetch:
 def suite_runs_visible_to(user) -> QuerySet[SuiteRun]:
     return SuiteRun.objects.filter(project_id__in=project_ids_with_role(user)).select_related(
         "environment", "triggered_by"
+    )
+
+
+def schedules_visible_to(user) -> QuerySet[Schedule]:
+    return Schedule.objects.filter(project_id__in=project_ids_with_role(user)).select_related(
+        "project", "suite", "environment", "last_run"
     )

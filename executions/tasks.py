@@ -25,3 +25,13 @@ def executions_sweep() -> dict:
 @worker_process_shutdown.connect
 def _browser_close_on_shutdown(**kwargs):
     engine.worker_browser_close()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def schedule_fire(schedule_id: str) -> None:
+    """Sent by beat (django-celery-beat's PeriodicTask) at each tick of a Schedule."""
+    services.schedule_fire(schedule_id=schedule_id)
+
+
+# Registered with the worker through this module, which Celery's autodiscovery imports.
+from executions.notifications.tasks import notification_deliver, notifications_for_suite_run  # noqa: E402, F401

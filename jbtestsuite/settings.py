@@ -199,6 +199,11 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "executions.models.RunStatus.choices",
         "StepResultStatusEnum": "executions.models.StepStatus.choices",
         "TestCaseStatusEnum": "tests_catalog.models.CaseStatus.choices",
+        "OverlapPolicyEnum": "executions.models.OverlapPolicy.choices",
+        "NotificationChannelKindEnum": "executions.models.ChannelKind.choices",
+        "ArtifactKindEnum": "jbtestsuite.schema.ARTIFACT_KIND_CHOICES",
+        "NotifyOnEnum": "executions.models.NotifyOn.choices",
+        "RunSourceEnum": "executions.models.RunSource.choices",
     },
 }
 
@@ -228,6 +233,26 @@ CELERY_BEAT_SCHEDULE["executions-sweep"] = {
     "task": "executions.tasks.executions_sweep",
     "schedule": float(EXECUTION_SWEEP_INTERVAL_SECONDS),
 }
+
+# --- Notifications and e-mail ---------------------------------------------------------------
+# E-mail channels send through Django's backend: SMTP when EMAIL_HOST is set, otherwise printed
+# to the worker's log (development).
+EMAIL_HOST = config.str("EMAIL_HOST", "")
+EMAIL_PORT = config.int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = config.str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = config.secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = config.bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = config.bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL are both on: set at most one of them")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = config.str("EMAIL_FROM", "JBTestSuite <jbtestsuite@localhost>")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+# A failed delivery (network error, 5xx, 429) is tried again after base, 2 x base, 4 x base... seconds.
+NOTIFICATION_MAX_ATTEMPTS = config.int("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFICATION_RETRY_BASE_SECONDS = config.int("NOTIFICATION_RETRY_BASE_SECONDS", 10, minimum=1)
 
 # --- AI, uploads ----------------------------------------------------------------------------
 OPENAI_API_KEY = config.secret("OPENAI_API_KEY")
