@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from artifacts.admin import ArtifactAdmin
-from executions import services
+from executions import schedules, services
 from executions.models import ACTIVE_STATUSES, Execution, Schedule, StepResult, SuiteRun
 from jbtestsuite.errors import Conflict, ValidationFailed
 from tests_catalog.admin import ProjectScopedAdmin
@@ -208,7 +208,7 @@ class ScheduleForm(forms.ModelForm):
             return data
         data["timezone"] = data.get("timezone") or project.timezone or "UTC"
         try:
-            cleaned = services.schedule_fields_clean(
+            cleaned = schedules.schedule_fields_clean(
                 project=project, suite=suite, environment=data.get("environment"), cron=data.get("cron") or "",
                 interval_seconds=data.get("interval_seconds"), timezone_name=data["timezone"],
                 overlap=data.get("overlap") or "skip", variables=data.get("variables") or {},
@@ -273,17 +273,17 @@ class ScheduleAdmin(ProjectScopedAdmin):
             "enabled": data["enabled"], "overlap": data["overlap"], "variables": data["variables"],
         }  # fmt: skip
         if change:
-            services.schedule_update(schedule=obj, **fields)
+            schedules.schedule_update(schedule=obj, **fields)
         else:
-            created = services.schedule_create(project=data["project"], created_by=request.user, **fields)
+            created = schedules.schedule_create(project=data["project"], created_by=request.user, **fields)
             obj.pk, obj.periodic_task = created.pk, created.periodic_task
             obj._state.adding = False
 
     def delete_model(self, request, obj):
-        services.schedule_delete(schedule=obj)
+        schedules.schedule_delete(schedule=obj)
 
     def delete_queryset(self, request, queryset):
-        services.schedules_delete(schedule_ids=list(queryset.values_list("pk", flat=True)))
+        schedules.schedules_delete(schedule_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description="Run selected schedules now")
     def run_now(self, request, queryset):
@@ -291,13 +291,13 @@ class ScheduleAdmin(ProjectScopedAdmin):
         for schedule in queryset:
             if not user_has_role(request.user, schedule.project_id, Role.EDITOR):
                 continue
-            if services.schedule_fire(schedule_id=schedule.pk, triggered_by=request.user, respect_overlap=False):
+            if schedules.schedule_fire(schedule_id=schedule.pk, triggered_by=request.user, respect_overlap=False):
                 started += 1
         self.message_user(request, f"Started {started} suite run(s).", messages.SUCCESS)
 
     def _set_enabled(self, request, queryset, enabled: bool):
         ids = [s.pk for s in queryset if user_has_role(request.user, s.project_id, Role.EDITOR)]
-        changed = services.schedules_set_enabled(schedule_ids=ids, enabled=enabled)
+        changed = schedules.schedules_set_enabled(schedule_ids=ids, enabled=enabled)
         self.message_user(request, f"{'Enabled' if enabled else 'Disabled'} {changed} schedule(s).", messages.SUCCESS)
 
     @admin.action(description="Enable selected schedules")

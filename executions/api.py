@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from executions import selectors, services
+from executions import schedules, selectors, services
 from executions.models import Execution, OverlapPolicy, RunStatus, Schedule, StepResult, SuiteRun, Trigger
 from jbtestsuite.errors import Forbidden, NotFound, ValidationFailed
 from tests_catalog.models import Environment, Role, TestCase, TestSuite
@@ -346,7 +346,7 @@ class ScheduleViewSet(viewsets.GenericViewSet):
         if project is None:
             raise NotFound("Project not found.", {"project": ["Project not found."]})
         _require_schedule_editor(request.user, project.pk)
-        schedule = services.schedule_create(
+        schedule = schedules.schedule_create(
             project=project,
             suite=data["suite"],
             environment=data.get("environment"),
@@ -382,7 +382,7 @@ class ScheduleViewSet(viewsets.GenericViewSet):
                 changes["cron"] = ""  # neither given: refused as a missing schedule
         if data.get("timezone"):
             changes["timezone_name"] = data["timezone"]
-        schedule = services.schedule_update(schedule=schedule, **changes)
+        schedule = schedules.schedule_update(schedule=schedule, **changes)
         return self._body(schedule)
 
     @extend_schema(summary="Replace a schedule")
@@ -397,5 +397,5 @@ class ScheduleViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         schedule = self.get_object()
         _require_schedule_editor(request.user, schedule.project_id)
-        services.schedule_delete(schedule=schedule)
+        schedules.schedule_delete(schedule=schedule)
         return Response(status=status.HTTP_204_NO_CONTENT)

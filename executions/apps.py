@@ -5,7 +5,7 @@ from django.db.models.signals import post_delete
 def _schedule_deleted(sender, instance, **kwargs):
     # A suite, environment or project deleted in the catalog takes its schedules with it by
     # cascade, past the schedule services: remove their PeriodicTasks too, or beat keeps firing.
-    from executions.services import periodic_tasks_orphaned_delete
+    from executions.schedules import periodic_tasks_orphaned_delete
 
     periodic_tasks_orphaned_delete(schedule_ids=[instance.pk])
 

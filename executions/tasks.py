@@ -4,7 +4,7 @@ import structlog
 from celery import shared_task
 from celery.signals import worker_process_shutdown
 
-from executions import engine, services
+from executions import engine, schedules, services
 
 
 # Time limits are given per message by services.execution_enqueue, from the current settings.
@@ -30,7 +30,7 @@ def _browser_close_on_shutdown(**kwargs):
 @shared_task(ignore_result=True, acks_late=True)
 def schedule_fire(schedule_id: str) -> None:
     """Sent by beat (django-celery-beat's PeriodicTask) at each tick of a Schedule."""
-    services.schedule_fire(schedule_id=schedule_id)
+    schedules.schedule_fire(schedule_id=schedule_id)
 
 
 # Registered with the worker through this module, which Celery's autodiscovery imports.

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django_celery_beat.models import PeriodicTask
 
-from executions import services
+from executions import schedules
 from executions.models import Schedule, SuiteRun
 from executions.tests.conftest import api_client
 from tests_catalog.models import Environment
@@ -47,14 +47,14 @@ def test_it_creates_reads_updates_and_deletes_a_schedule(editor, suite, project)
     assert response.status_code == 200, response.json()
     assert (response.json()["environment"], response.json()["variables"]) == (None, {})
 
-    run = services.schedule_fire(schedule_id=schedule_id, respect_overlap=False)
+    run = schedules.schedule_fire(schedule_id=schedule_id, respect_overlap=False)
     last_run = client.get(f"/api/v1/schedules/{schedule_id}/").json()["last_run"]
     assert (last_run["id"], last_run["status"]) == (str(run.pk), "queued")
     assert client.get("/api/v1/suite-runs/?trigger=schedule").json()["total"] == 1
 
     assert client.delete(f"/api/v1/schedules/{schedule_id}/").status_code == 204
     assert not Schedule.objects.exists()
-    assert not PeriodicTask.objects.filter(task=services.SCHEDULE_TASK).exists()
+    assert not PeriodicTask.objects.filter(task=schedules.SCHEDULE_TASK).exists()
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_it_answers_400_naming_the_field(editor, suite, fields, field):
 
 
 def test_it_lets_viewers_read_but_not_write(viewer, editor, suite):
-    schedule = services.schedule_create(project=suite.project, suite=suite, interval_seconds=60)
+    schedule = schedules.schedule_create(project=suite.project, suite=suite, interval_seconds=60)
     client = api_client(viewer)
     assert client.get("/api/v1/schedules/").json()["total"] == 1
     assert _create(client, suite, interval_seconds=60).status_code == 403
@@ -87,7 +87,7 @@ def test_it_lets_viewers_read_but_not_write(viewer, editor, suite):
 
 
 def test_it_hides_other_projects_schedules_and_suites(outsider, suite):
-    schedule = services.schedule_create(project=suite.project, suite=suite, interval_seconds=60)
+    schedule = schedules.schedule_create(project=suite.project, suite=suite, interval_seconds=60)
     client = api_client(outsider)
     assert client.get("/api/v1/schedules/").json()["total"] == 0
     assert client.get(f"/api/v1/schedules/{schedule.pk}/").status_code == 404

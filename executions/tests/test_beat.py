@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from conftest import BASE_DIR
-from executions import services
+from executions import schedules
 from executions.models import FINAL_STATUSES, SuiteRun
 from executions.tests.conftest import case_with_steps, wait_for
 from tests_catalog.models import TestSuite
@@ -61,7 +61,7 @@ def _scheduled_runs():
 def test_it_runs_a_one_second_schedule_through_real_beat_and_worker_processes(project, celery_processes, tmp_path):
     suite = TestSuite.objects.create(project=project, name="Heartbeat")
     suite.entries.create(case=case_with_steps(project, name="Echo", steps=(("echo", "", "tick"),)), order_index=0)
-    schedule = services.schedule_create(project=project, suite=suite, interval_seconds=1)
+    schedule = schedules.schedule_create(project=project, suite=suite, interval_seconds=1)
     celery_processes("worker", "--pool=prefork", "--concurrency=1", "--without-heartbeat", "--without-gossip",
                      "--without-mingle", log="worker.log")  # fmt: skip
     beat = celery_processes("beat", "--pidfile=", f"--schedule={tmp_path / 'beat-schedule'}", log="beat.log")
@@ -69,7 +69,7 @@ def test_it_runs_a_one_second_schedule_through_real_beat_and_worker_processes(pr
 
     wait_for(lambda: sum(run.status in FINAL_STATUSES for run in _scheduled_runs()) >= 3, timeout=90,
              interval=0.25, message=f"three scheduled runs (beat log: {tmp_path / 'beat.log'})")  # fmt: skip
-    services.schedules_set_enabled(schedule_ids=[schedule.pk], enabled=False)
+    schedules.schedules_set_enabled(schedule_ids=[schedule.pk], enabled=False)
     elapsed = time.monotonic() - started
     count = len(_scheduled_runs())
     wait_for(lambda: all(run.status in FINAL_STATUSES for run in _scheduled_runs()), timeout=30,

@@ -6,7 +6,7 @@ import json
 import pytest
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
-from executions import cron, services
+from executions import cron, schedules, services
 from executions.models import RunStatus, Schedule, SuiteRun
 from jbtestsuite.errors import ValidationFailed
 from tests_catalog.models import Environment
@@ -69,7 +69,7 @@ def _task_of(schedule) -> PeriodicTask:
 def test_it_creates_the_periodic_task_with_the_schedule_in_the_projects_time_zone(project, suite):
     project.timezone = "Europe/Berlin"
     project.save()
-    schedule = services.schedule_create(project=project, suite=suite, cron="0 6 * * 1-5")
+    schedule = schedules.schedule_create(project=project, suite=suite, cron="0 6 * * 1-5")
     assert schedule.timezone == "Europe/Berlin"
     task = _task_of(schedule)
     assert schedule.periodic_task == task
@@ -84,25 +84,25 @@ def test_it_creates_the_periodic_task_with_the_schedule_in_the_projects_time_zon
 
 def test_it_names_the_bad_field(project, suite):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.schedule_create(project=project, suite=suite, cron="0 25 * * *")
+        schedules.schedule_create(project=project, suite=suite, cron="0 25 * * *")
     assert "cron" in excinfo.value.details
     with pytest.raises(ValidationFailed) as excinfo:
-        services.schedule_create(project=project, suite=suite, cron="0 6 * * *", timezone_name="Mars/Olympus")
+        schedules.schedule_create(project=project, suite=suite, cron="0 6 * * *", timezone_name="Mars/Olympus")
     assert "timezone" in excinfo.value.details
     with pytest.raises(ValidationFailed) as excinfo:
-        services.schedule_create(project=project, suite=suite, cron="0 6 * * *", interval_seconds=60)
+        schedules.schedule_create(project=project, suite=suite, cron="0 6 * * *", interval_seconds=60)
     assert "cron" in excinfo.value.details
     assert not Schedule.objects.exists()
-    assert not PeriodicTask.objects.filter(task=services.SCHEDULE_TASK).exists()
+    assert not PeriodicTask.objects.filter(task=schedules.SCHEDULE_TASK).exists()
 
 
 def test_it_updates_the_periodic_task_with_the_schedule(project, suite):
-    schedule = services.schedule_create(project=project, suite=suite, interval_seconds=300)
+    schedule = schedules.schedule_create(project=project, suite=suite, interval_seconds=300)
     task = _task_of(schedule)
     assert (task.interval.every, task.interval.period, task.crontab) == (300, "seconds", None)
     before = PeriodicTasks.last_change()
 
-    services.schedule_update(schedule=schedule, cron="15 3 * * *", timezone_name="America/New_York")
+    schedules.schedule_update(schedule=schedule, cron="15 3 * * *", timezone_name="America/New_York")
 
     task.refresh_from_db()
     assert task.interval is None
@@ -111,46 +111,46 @@ def test_it_updates_the_periodic_task_with_the_schedule(project, suite):
     schedule.refresh_from_db()
     assert (schedule.cron, schedule.interval_seconds) == ("15 3 * * *", None)
 
-    services.schedule_update(schedule=schedule, interval_seconds=30)
+    schedules.schedule_update(schedule=schedule, interval_seconds=30)
     task.refresh_from_db()
     assert (task.interval.every, task.crontab) == (30, None)
 
 
 def test_it_disables_and_enables_in_bulk_and_tells_beat(project, suite):
-    first = services.schedule_create(project=project, suite=suite, interval_seconds=60)
-    second = services.schedule_create(project=project, suite=suite, cron="* * * * *")
+    first = schedules.schedule_create(project=project, suite=suite, interval_seconds=60)
+    second = schedules.schedule_create(project=project, suite=suite, cron="* * * * *")
     before = PeriodicTasks.last_change()
 
-    assert services.schedules_set_enabled(schedule_ids=[first.pk, second.pk], enabled=False) == 2
+    assert schedules.schedules_set_enabled(schedule_ids=[first.pk, second.pk], enabled=False) == 2
 
-    assert not PeriodicTask.objects.filter(task=services.SCHEDULE_TASK, enabled=True).exists()
+    assert not PeriodicTask.objects.filter(task=schedules.SCHEDULE_TASK, enabled=True).exists()
     assert PeriodicTasks.last_change() > before
     first.refresh_from_db()
     assert first.next_run() is None
-    services.schedules_set_enabled(schedule_ids=[first.pk], enabled=True)
+    schedules.schedules_set_enabled(schedule_ids=[first.pk], enabled=True)
     assert _task_of(first).enabled and not _task_of(second).enabled
 
 
 def test_it_disables_one_schedule_through_update(project, suite):
-    schedule = services.schedule_create(project=project, suite=suite, interval_seconds=60)
-    services.schedule_update(schedule=schedule, enabled=False)
+    schedule = schedules.schedule_create(project=project, suite=suite, interval_seconds=60)
+    schedules.schedule_update(schedule=schedule, enabled=False)
     assert _task_of(schedule).enabled is False
 
 
 def test_it_deletes_the_periodic_task_with_the_schedule(project, suite):
-    schedule = services.schedule_create(project=project, suite=suite, interval_seconds=60)
+    schedule = schedules.schedule_create(project=project, suite=suite, interval_seconds=60)
     before = PeriodicTasks.last_change()
-    services.schedule_delete(schedule=schedule)
+    schedules.schedule_delete(schedule=schedule)
     assert not Schedule.objects.exists()
-    assert not PeriodicTask.objects.filter(task=services.SCHEDULE_TASK).exists()
+    assert not PeriodicTask.objects.filter(task=schedules.SCHEDULE_TASK).exists()
     assert PeriodicTasks.last_change() > before
 
 
 def test_it_deletes_the_periodic_task_when_the_suite_goes(project, suite):
-    services.schedule_create(project=project, suite=suite, interval_seconds=60)
+    schedules.schedule_create(project=project, suite=suite, interval_seconds=60)
     suite.delete()
     assert not Schedule.objects.exists()
-    assert not PeriodicTask.objects.filter(task=services.SCHEDULE_TASK).exists()
+    assert not PeriodicTask.objects.filter(task=schedules.SCHEDULE_TASK).exists()
 
 
 # --- Firing and the overlap policy ----------------------------------------------------------
@@ -158,9 +158,9 @@ def test_it_deletes_the_periodic_task_when_the_suite_goes(project, suite):
 
 def test_it_fires_an_ordinary_suite_run_with_trigger_schedule(project, suite):
     environment = Environment.objects.create(project=project, name="staging")
-    schedule = services.schedule_create(project=project, suite=suite, environment=environment, interval_seconds=60,
+    schedule = schedules.schedule_create(project=project, suite=suite, environment=environment, interval_seconds=60,
                                         variables={"lang": "de"})  # fmt: skip
-    run = services.schedule_fire(schedule_id=schedule.pk)
+    run = schedules.schedule_fire(schedule_id=schedule.pk)
     assert (run.trigger, run.environment, run.total) == ("schedule", environment, 3)
     assert run.executions.first().variable_overrides == {"lang": "de"}
     schedule.refresh_from_db()
@@ -169,38 +169,38 @@ def test_it_fires_an_ordinary_suite_run_with_trigger_schedule(project, suite):
 
 
 def test_it_skips_while_the_previous_run_is_still_going_and_records_the_skip(project, suite):
-    schedule = services.schedule_create(project=project, suite=suite, interval_seconds=60)
-    first = services.schedule_fire(schedule_id=schedule.pk)
-    assert services.schedule_fire(schedule_id=schedule.pk) is None
+    schedule = schedules.schedule_create(project=project, suite=suite, interval_seconds=60)
+    first = schedules.schedule_fire(schedule_id=schedule.pk)
+    assert schedules.schedule_fire(schedule_id=schedule.pk) is None
     schedule.refresh_from_db()
     assert (schedule.skipped_runs, schedule.last_run) == (1, first)
     assert schedule.last_skipped_at is not None
     for execution in first.executions.all():
         services.execution_claim(execution_id=execution.pk, worker_host="w")
         services.execution_finish(execution_id=execution.pk, status=RunStatus.PASSED)
-    second = services.schedule_fire(schedule_id=schedule.pk)
+    second = schedules.schedule_fire(schedule_id=schedule.pk)
     assert second is not None and second != first
     assert SuiteRun.objects.count() == 2
 
 
 def test_it_starts_anyway_with_the_queue_policy(project, suite):
-    schedule = services.schedule_create(project=project, suite=suite, interval_seconds=60, overlap="queue")
-    runs = [services.schedule_fire(schedule_id=schedule.pk) for _ in range(3)]
+    schedule = schedules.schedule_create(project=project, suite=suite, interval_seconds=60, overlap="queue")
+    runs = [schedules.schedule_fire(schedule_id=schedule.pk) for _ in range(3)]
     assert all(runs)
     assert SuiteRun.objects.filter(trigger="schedule", status=RunStatus.QUEUED).count() == 3
 
 
 def test_it_ignores_ticks_of_disabled_or_deleted_schedules(project, suite):
-    schedule = services.schedule_create(project=project, suite=suite, interval_seconds=60, enabled=False)
-    assert services.schedule_fire(schedule_id=schedule.pk) is None
-    services.schedule_delete(schedule=schedule)
-    assert services.schedule_fire(schedule_id=schedule.pk) is None
+    schedule = schedules.schedule_create(project=project, suite=suite, interval_seconds=60, enabled=False)
+    assert schedules.schedule_fire(schedule_id=schedule.pk) is None
+    schedules.schedule_delete(schedule=schedule)
+    assert schedules.schedule_fire(schedule_id=schedule.pk) is None
     assert not SuiteRun.objects.exists()
 
 
 def test_it_counts_a_schedule_of_an_emptied_suite_as_skipped(project, suite):
-    schedule = services.schedule_create(project=project, suite=suite, interval_seconds=60)
+    schedule = schedules.schedule_create(project=project, suite=suite, interval_seconds=60)
     suite.entries.all().delete()
-    assert services.schedule_fire(schedule_id=schedule.pk) is None
+    assert schedules.schedule_fire(schedule_id=schedule.pk) is None
     schedule.refresh_from_db()
     assert schedule.skipped_runs == 1
