@@ -118,7 +118,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis, cache and Celery ----------------------------------------------------------------
 REDIS_URL = config.url("REDIS_URL", "", schemes=("redis", "rediss"))
 CELERY_BROKER_URL = config.url(
-    "CELERY_BROKER_URL", REDIS_URL or "filesystem://", schemes=("redis", "rediss", "amqp", "filesystem")
+    "CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost//", schemes=("redis", "rediss", "amqp", "filesystem")
 )
 BROKER_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
