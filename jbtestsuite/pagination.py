@@ -89,8 +89,12 @@ class CursorEnvelopePagination(PageEnvelopePagination):
     def paginate_queryset(self, queryset, request, view=None):
         raw_cursor = request.query_params.get("cursor")
         if raw_cursor is None:
-            page = super().paginate_queryset(queryset, request, view)
-            more = (self.page - 1) * self.limit + len(page) < self.total
+            self.page = positive_int_param(request, "page", 1, maximum=self.max_page)
+            self.limit = positive_int_param(request, "limit", self.default_limit, maximum=self.max_limit)
+            self.total = queryset.count()
+            offset = (self.page - 1) * self.limit
+            page = self._rows_at(queryset, offset) if offset else list(queryset[: self.limit])
+            more = offset + len(page) < self.total
             self.next_cursor = self._cursor_for(queryset, page[-1]) if page and more else None
             return page
         if "page" in request.query_params:
@@ -103,6 +107,16 @@ class CursorEnvelopePagination(PageEnvelopePagination):
         page = rows[: self.limit]
         self.next_cursor = self._cursor_for(queryset, page[-1]) if len(rows) > self.limit else None
         return page
+
+    def _rows_at(self, queryset, offset: int) -> list:
+        """The page at an offset: its ids first, then those rows with all their annotations.
+
+        Sliced directly, a list's per-row subqueries (a case's step and execution counts) would
+        run for every skipped row too: page 1000 of 100 000 cases took seconds.
+        """
+        ids = list(queryset.values_list("pk", flat=True)[offset : offset + self.limit])
+        rows = {row.pk: row for row in queryset.filter(pk__in=ids)}
+        return [rows[pk] for pk in ids if pk in rows]
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)

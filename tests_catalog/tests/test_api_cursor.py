@@ -81,3 +81,14 @@ def test_it_keeps_the_query_count_on_cursor_pages(editor, cases, django_assert_m
     cursor = api.get(f"{URL}?limit=3").json()["next_cursor"]
     with django_assert_max_num_queries(4):  # user, count, page, tags
         assert api.get(f"{URL}?limit=3&cursor={cursor}").status_code == 200
+
+
+@pytest.mark.parametrize("sort", ["", "sort_by=priority", "sort_by=name&order=asc"])
+def test_it_serves_later_offset_pages_in_the_list_order(editor, cases, sort, django_assert_max_num_queries):
+    api = api_client_for(editor)
+    everything = [item["id"] for item in api.get(f"{URL}?limit=100&{sort}").json()["items"]]
+    for limit in (2, 3):
+        with django_assert_max_num_queries(5):  # user, count, the page's ids, its rows, tags
+            page = api.get(f"{URL}?limit={limit}&page=2&{sort}").json()
+        assert [item["id"] for item in page["items"]] == everything[limit : 2 * limit]
+        assert page["items"][0]["step_count"] == 0
