@@ -29,7 +29,8 @@ QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0", "false")
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres:postgres@127.0.0.1:5432")
 # Our Redis database numbers on the shared server: 5 broker, 6 soak broker, 7 gunicorn's cache.
 REDIS_BASE_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
-PAIRS = int(os.environ.get("BENCH_PAIRS", "3" if QUICK else "5"))
+# Quick mode is a smoke test that every benchmark still runs, not a measurement: one round.
+PAIRS = int(os.environ.get("BENCH_PAIRS", "1" if QUICK else "5"))
 
 
 def quick(full, fast):
@@ -159,6 +160,22 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def session_processes(session_id: int) -> list[int]:
+    """Every process of a session: unlike descendants, this still finds orphans re-parented to init."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id:
+            found.append(int(entry))
+    return found
+
+
 def process_name(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/comm") as comm:
@@ -172,6 +189,18 @@ def rss_mb(pid: int) -> float:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
                 if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages split between their users, so a process tree's sum is honest."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
