@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from executions import schedules, selectors, services
 from executions.models import Execution, OverlapPolicy, RunStatus, Schedule, StepResult, SuiteRun, Trigger
 from jbtestsuite.errors import Forbidden, NotFound, ValidationFailed
+from jbtestsuite.pagination import CursorEnvelopePagination
 from tests_catalog.models import Environment, Role, TestCase, TestSuite
 from tests_catalog.selectors import project_ids_with_role, projects_visible_to, user_has_role
 
@@ -167,6 +168,7 @@ def _require_editor(user, project_id) -> None:
 class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = Execution.objects.none()  # for the schema; requests use get_queryset
     filterset_class = ExecutionFilter
+    pagination_class = CursorEnvelopePagination
     lookup_value_converter = "uuid"
 
     def get_queryset(self):
@@ -174,7 +176,8 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             return self.queryset
         if self.action == "retrieve":
             return selectors.execution_with_results(self.request.user)
-        return selectors.executions_visible_to(self.request.user)
+        # The id breaks ties, so pages never repeat or skip an execution and cursors work.
+        return selectors.executions_visible_to(self.request.user).order_by("-queued_at", "-id")
 
     def get_serializer_class(self):
         if self.action == "retrieve":

@@ -115,6 +115,8 @@ class Execution(models.Model):
             models.Index(fields=["project", "-queued_at"], name="execution_project_queued"),
             models.Index(fields=["test_case", "-queued_at"], name="execution_case_queued"),
             models.Index(fields=["status", "heartbeat_at"], name="execution_status_heartbeat"),
+            # The list's order across every visible project: pages read it instead of sorting.
+            models.Index(fields=["queued_at", "id"], name="execution_queued_id"),
         ]
 
     def __str__(self):

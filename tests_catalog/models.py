@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 
 from tests_catalog import step_actions
 
@@ -103,6 +103,19 @@ class Tag(models.Model):
         return self.name
 
 
+# Ascending priority runs from low to critical, so `order=desc` puts critical cases first.
+PRIORITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def priority_rank() -> Case:
+    """The priority as a number to sort by; the list sorts by exactly this expression, which
+    the `testcase_priority_rank` index holds, so PostgreSQL reads the sort from the index."""
+    return Case(
+        *(When(priority=name, then=Value(rank)) for name, rank in PRIORITY_RANK.items()),
+        output_field=IntegerField(),
+    )
+
+
 class TestCase(TimestampedModel):
     __test__ = False  # not a pytest class
 
@@ -162,6 +175,12 @@ class TestCase(TimestampedModel):
             models.Index(fields=["category", "status"], name="testcase_category_status"),
             models.Index(fields=["created_at"], name="testcase_created_at"),
             models.Index(fields=["project", "-created_at"], name="testcase_project_created"),
+            # One per sort of the list (ending in the id, as the list's order does), so a sorted
+            # page reads an index instead of sorting every case.
+            models.Index(fields=["name", "id"], name="testcase_name_id"),
+            models.Index(fields=["updated_at", "id"], name="testcase_updated_id"),
+            models.Index(fields=["status", "id"], name="testcase_status_id"),
+            models.Index(priority_rank(), "id", name="testcase_priority_rank"),
         ]
 
     def __str__(self):

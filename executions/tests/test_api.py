@@ -138,3 +138,18 @@ def test_it_accepts_any_utc_offset_in_date_filters_and_refuses_out_of_range_date
     assert too_early.status_code == 400
     assert "queued_before" in too_early.json()["details"]
     assert client.get("/api/v1/executions/", {"queued_after": "yesterday"}).status_code == 400
+
+
+def test_it_pages_executions_by_cursor_in_the_offset_order(viewer, project, case):
+    for _ in range(5):
+        services.execution_create(case=case, trigger="api")
+    client = api_client(viewer)
+    by_offset = [item["id"] for item in client.get("/api/v1/executions/", {"limit": 100}).json()["items"]]
+    page = client.get("/api/v1/executions/", {"limit": 2}).json()
+    walked = [item["id"] for item in page["items"]]
+    while page["next_cursor"]:
+        page = client.get("/api/v1/executions/", {"limit": 2, "cursor": page["next_cursor"]}).json()
+        assert page["page"] is None
+        walked += [item["id"] for item in page["items"]]
+    assert walked == by_offset
+    assert len(walked) == 5

@@ -1,6 +1,9 @@
 """docker-compose.yml, .env.example and the README must describe what the settings really read."""
 
+import os
 import re
+import subprocess
+import sys
 
 import yaml
 
@@ -48,3 +51,13 @@ def test_it_opens_the_readme_with_the_two_commands():
     readme = (BASE_DIR / "README.md").read_text()
     first_block = readme.split("```")[1]
     assert first_block.strip().splitlines() == ["make run", "make test"]
+
+
+def test_it_freezes_what_the_wsgi_process_loaded_at_start(tmp_path):
+    # The garbage collector then skips settings, models and views on every full collection.
+    code = "import gc, jbtestsuite.wsgi; print(gc.get_freeze_count())"
+    env = {"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path), "ENVIRONMENT": "testing"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) > 10_000

@@ -3,13 +3,11 @@
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 
-from tests_catalog.models import TestCase
+from tests_catalog.models import TestCase, priority_rank
 
-# Ascending priority runs from low to critical, so `order=desc` puts critical cases first.
-PRIORITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 SORT_FIELDS = ("name", "created_at", "updated_at", "priority", "status")
 
 
@@ -72,11 +70,7 @@ class TestCaseFilter(django_filters.FilterSet):
         sort_by = self.form.cleaned_data.get("sort_by") or "created_at"
         descending = (self.form.cleaned_data.get("order") or "desc") == "desc"
         if sort_by == "priority":
-            rank = Case(
-                *(When(priority=name, then=Value(value)) for name, value in PRIORITY_RANK.items()),
-                output_field=IntegerField(),
-            )
-            queryset = queryset.annotate(priority_rank=rank)
+            queryset = queryset.annotate(priority_rank=priority_rank())
             sort_by = "priority_rank"
         sign = "-" if descending else ""
         # The id breaks ties so that pages never repeat or skip a case.

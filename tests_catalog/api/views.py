@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from jbtestsuite.errors import ApplicationError, NotFound, ValidationFailed
+from jbtestsuite.pagination import CursorEnvelopePagination
 from tests_catalog import selectors, services
 from tests_catalog.api import filters
 from tests_catalog.api.serializers import (
@@ -83,6 +84,7 @@ class TestCaseViewSet(CatalogViewSet):
     model = TestCase
     object_label = "Test case"
     filterset_class = filters.TestCaseFilter
+    pagination_class = CursorEnvelopePagination
     serializer_class = TestCaseListSerializer
 
     def visible_queryset(self):

@@ -1,0 +1,300 @@
+"""What every benchmark shares: configuration from the environment, databases, statistics,
+interleaving, result files and the page server.
+
+Benchmarks run in their own interpreter (`python -m bench <name>`), because Django reads its
+database and broker from the environment once, at import.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS_DIR = BASE_DIR / "bench" / "results"
+PAGES_DIR = BASE_DIR / "bench" / "pages"
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0", "false")
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres:postgres@127.0.0.1:5432")
+# Our Redis database numbers on the shared server: 5 broker, 6 soak broker, 7 gunicorn's cache.
+REDIS_BASE_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+# Quick mode is a smoke test that every benchmark still runs, not a measurement: one round.
+PAIRS = int(os.environ.get("BENCH_PAIRS", "1" if QUICK else "5"))
+
+
+def quick(full, fast):
+    return fast if QUICK else full
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+def median(values) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(values, fraction: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least `fraction` of the values at or below it."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[min(len(ordered), rank) - 1]
+
+
+def interleaved(subjects: dict[str, Callable[[], float]], pairs: int = PAIRS) -> dict[str, list[float]]:
+    """Run each subject once per round, in turn (A B A B …), so slow spells of a shared machine hit
+    every subject alike. Each callable returns the figure it measured; a warm-up round is discarded."""
+    for run in subjects.values():
+        run()
+    figures: dict[str, list[float]] = {name: [] for name in subjects}
+    for round_index in range(pairs):
+        # Alternate who goes first, so neither always runs right after the other.
+        order = list(subjects.items())
+        if round_index % 2:
+            order.reverse()
+        for name, run in order:
+            figures[name].append(run())
+    return figures
+
+
+# --- databases and processes -----------------------------------------------------------------
+
+
+def pg_url(database: str) -> str:
+    return f"{PG_ADMIN_URL}/{database}"
+
+
+def pg_execute(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url("postgres"), autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def pg_database_recreate(database: str) -> None:
+    """Drop and create one of *our* databases (names must start with jbts_bench)."""
+    if not database.startswith("jbts_bench"):
+        raise ValueError(f"refusing to recreate {database!r}: benchmark databases are named jbts_bench*")
+    pg_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    pg_execute(f'CREATE DATABASE "{database}"')
+
+
+def pg_database_exists(database: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(pg_url("postgres"), autocommit=True) as connection:
+        return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone() is not None
+
+
+def redis_flush(db: int) -> None:
+    if db not in (5, 6, 7):
+        raise ValueError("benchmarks only use Redis databases 5 to 7")
+    import redis
+
+    redis.Redis.from_url(f"{REDIS_BASE_URL}/{db}").flushdb()
+
+
+def app_env(**extra: str) -> dict[str, str]:
+    """Environment for a Django process of ours (manage.py, worker, gunicorn)."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "ENVIRONMENT": "testing",
+        "SE_OFFLINE": "true",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(BASE_DIR),
+    }
+    env.update(extra)
+    return env
+
+
+def manage(*args: str, env: dict[str, str], timeout: float = 1800) -> str:
+    result = subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), *args],
+        env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    if result.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def django_setup(**env: str) -> None:
+    """Configure Django in this process with the given environment (before anything imports models)."""
+    os.environ.update(app_env(**env))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jbtestsuite.settings")
+    sys.path.insert(0, str(BASE_DIR))
+    import django
+
+    django.setup()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below pid (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def session_processes(session_id: int) -> list[int]:
+    """Every process of a session: unlike descendants, this still finds orphans re-parented to init."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id:
+            found.append(int(entry))
+    return found
+
+
+def process_name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip()
+    except OSError:
+        return ""
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages split between their users, so a process tree's sum is honest."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def browser_processes(root_pid: int) -> dict[str, int]:
+    """How many chromedriver and chromium processes run below root_pid (not other people's)."""
+    counts = {"chromedriver": 0, "chromium": 0}
+    for pid in descendants(root_pid):
+        name = process_name(pid)
+        if name.startswith("chromedriver"):
+            counts["chromedriver"] += 1
+        elif name.startswith("chrom"):
+            counts["chromium"] += 1
+    return counts
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.02, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout} s waiting for {message}")
+        time.sleep(interval)
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+class _QuietPages(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+def pages_serve() -> tuple[str, Callable[[], None]]:
+    """Serve bench/pages on 127.0.0.1 from a thread; returns (base URL, stop)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietPages, directory=str(PAGES_DIR)))
+    threading.Thread(target=server.serve_forever, daemon=True, name="bench-pages").start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return f"http://127.0.0.1:{server.server_port}/", stop
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    load = os.getloadavg()
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": [round(value, 2) for value in load],
+    }
+
+
+def results_write(name: str, rows: list[dict], details: dict) -> Path:
+    """Write bench/results/<name>.json and print the table. rows: {"figure", "value", "unit", "target"}."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "benchmark": name,
+        "quick": QUICK,
+        "pairs": PAIRS,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine(),
+        "rows": rows,
+        "details": details,
+    }
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(table(name, rows))
+    return path
+
+
+def row(figure: str, value, unit: str = "", target: str = "", met: bool | None = None) -> dict:
+    return {"figure": figure, "value": value, "unit": unit, "target": target, "met": met}
+
+
+def _shown(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def table(name: str, rows: list[dict]) -> str:
+    lines = [f"| {name} | value | target |", "|---|---:|---|"]
+    for item in rows:
+        mark = "" if item.get("met") is None else (" ✓" if item["met"] else " ✗")
+        value = f"{_shown(item['value'])} {item.get('unit', '')}".strip()
+        lines.append(f"| {item['figure']} | {value} | {item.get('target', '')}{mark} |")
+    return "\n".join(lines)
