@@ -8,11 +8,6 @@ Subjects, interleaved round by round:
              per step, finish — everything `run_tests --inline` does per execution.
 A counting pass then records which WebDriver commands each side sends and what each costs,
 and which SQL statements the engine adds per step.
-
-What-if subjects (patched in this process only, never in the app) measure candidate changes:
-  steps_run_click_no_visibility  click without the is_displayed round trip before it;
-  engine_no_step_heartbeat       the engine without the heartbeat UPDATE before every step
-                                 (the cancel check stays; the heartbeat thread still beats).
 """
 
 from __future__ import annotations
@@ -53,22 +48,6 @@ class SqlLog:
             run()
         return {name: {"count": count, "ms_each": round(self.seconds[name] / count * 1000, 3)}
                 for name, count in self.counts.most_common()}  # fmt: skip
-
-
-def click_without_visibility_check(ctx) -> str:
-    """The runner's click minus its is_displayed round trip: chromedriver itself refuses to click a
-    hidden element (element not interactable), which the runner already retries until the timeout."""
-    from executions.runner import actions
-
-    def attempt() -> bool:
-        element = ctx.find()
-        if not element.is_enabled():
-            return False
-        element.click()
-        return True
-
-    actions._poll(ctx, attempt, lambda error: actions._not_found(ctx, error))
-    return f"clicked {ctx.target()}"
 
 
 class CommandLog:
@@ -132,7 +111,6 @@ def main() -> None:
     common.django_setup(DATABASE_URL=database_url)
     from executions import engine, services
     from executions.models import Execution, RunStatus, Trigger
-    from executions.runner import actions
     from executions.runner.browser import WorkerBrowser, browser_start
     from executions.runner.execution import steps_run
 
@@ -170,37 +148,15 @@ def main() -> None:
         assert status == RunStatus.PASSED, Execution.objects.get(pk=execution.id).error_message
         return elapsed
 
-    def run_steps_click_no_visibility() -> float:
-        original = actions.RUNNER_ACTIONS["click"]
-        actions.RUNNER_ACTIONS["click"] = click_without_visibility_check
-        try:
-            return run_steps()
-        finally:
-            actions.RUNNER_ACTIONS["click"] = original
-
-    def run_engine_no_step_heartbeat() -> float:
-        original = services.execution_heartbeat
-
-        def cancel_check_only(*, execution_id) -> bool:
-            return Execution.objects.filter(pk=execution_id, cancel_requested=True).exists()
-
-        services.execution_heartbeat = cancel_check_only
-        try:
-            return run_engine()
-        finally:
-            services.execution_heartbeat = original
-
     subjects = {
         "selenium": run_selenium,
         "steps_run": run_steps,
         "engine": run_engine,
-        "steps_run_click_no_visibility": run_steps_click_no_visibility,
-        "engine_no_step_heartbeat": run_engine_no_step_heartbeat,
     }
     try:
         figures = common.interleaved(subjects)
         breakdown = {name: commands.capture(subjects[name]) for name in ("selenium", "steps_run", "engine")}
-        sql = {name: SqlLog().capture(subjects[name]) for name in ("engine", "engine_no_step_heartbeat")}
+        sql = {"engine": SqlLog().capture(subjects["engine"])}
     finally:
         plain_browser.quit()
         browsers.close()
@@ -225,8 +181,6 @@ def main() -> None:
                    ratio_steps <= RATIO_TARGET),
         common.row("ratio engine / Selenium", round(ratio_engine, 3), "x", f"≤ {RATIO_TARGET}",
                    ratio_engine <= RATIO_TARGET),
-        common.row("what-if: runner, click without is_displayed", med["steps_run_click_no_visibility"], "s"),
-        common.row("what-if: engine, no heartbeat UPDATE per step", med["engine_no_step_heartbeat"], "s"),
         common.row("WebDriver commands: Selenium / runner / engine",
                    " / ".join(str(sum(i["count"] for i in breakdown[k].values()))
                               for k in ("selenium", "steps_run", "engine"))),

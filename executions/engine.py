@@ -68,7 +68,7 @@ class _Heartbeat(threading.Thread):
         try:
             while not self.stopped.wait(settings.EXECUTION_HEARTBEAT_INTERVAL_SECONDS):
                 try:
-                    services.execution_heartbeat(execution_id=self.execution_id)
+                    services.execution_alive(execution_id=self.execution_id)
                 except Exception as exc:
                     logger.warning("heartbeat_failed", error=type(exc).__name__)
         finally:

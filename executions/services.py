@@ -204,9 +204,19 @@ def _suite_run_started(execution_id) -> None:
 
 
 def execution_heartbeat(*, execution_id) -> bool:
-    """Record that the worker is alive; returns True when a cancel was requested."""
+    """Record between steps that the run goes on; True when it must stop (cancel requested).
+
+    One conditional UPDATE does both: it matches only a running, uncancelled execution.
+    """
+    beating = Execution.objects.filter(pk=execution_id, status=RunStatus.RUNNING, cancel_requested=False).update(
+        heartbeat_at=timezone.now()
+    )
+    return not beating
+
+
+def execution_alive(*, execution_id) -> None:
+    """Record that the worker process is alive (from its heartbeat thread, even mid-step)."""
     Execution.objects.filter(pk=execution_id, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
-    return Execution.objects.filter(pk=execution_id, cancel_requested=True).exists()
 
 
 def step_result_record(*, execution: Execution, outcome, description: str = "") -> StepResult:

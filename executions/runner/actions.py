@@ -189,13 +189,19 @@ def covering_element(error: ElementClickInterceptedException, ctx: StepContext) 
         return "another element"
 
 
-def _clickable_then(ctx: StepContext, verb: str, act: Callable[[WebElement], object]) -> str:
-    """Wait until the element is visible and enabled, then act on it; retry while covered."""
+def _clickable_then(
+    ctx: StepContext, verb: str, act: Callable[[WebElement], object], *, driver_checks_visibility: bool = False
+) -> str:
+    """Wait until the element is visible and enabled, then act on it; retry while covered.
+
+    With driver_checks_visibility, WebDriver's own click refuses a hidden element (and we retry),
+    so the visibility round trip is made only to word a failure, not before every click.
+    """
     seen = {"state": ""}
 
     def attempt() -> bool:
         element = ctx.find()
-        if not element.is_displayed():
+        if not driver_checks_visibility and not element.is_displayed():
             seen["state"] = "hidden"
             return False
         if not element.is_enabled():
@@ -208,6 +214,8 @@ def _clickable_then(ctx: StepContext, verb: str, act: Callable[[WebElement], obj
         if isinstance(error, ElementClickInterceptedException):
             return f"{verb} on {ctx.target()} was intercepted by {covering_element(error, ctx)} {_within(ctx)}"
         if isinstance(error, ElementNotInteractableException):
+            if driver_checks_visibility and _hidden_now(ctx):
+                return f"{ctx.target()} stayed hidden {_within(ctx)}"
             return f"{ctx.target()} could not be interacted with {_within(ctx)}: {_first_line(error.msg)}"
         if seen["state"] and not isinstance(error, NoSuchElementException):
             return f"{ctx.target()} stayed {seen['state']} {_within(ctx)}"
@@ -215,6 +223,13 @@ def _clickable_then(ctx: StepContext, verb: str, act: Callable[[WebElement], obj
 
     _poll(ctx, attempt, timed_out)
     return f"{verb} {ctx.target()}"
+
+
+def _hidden_now(ctx: StepContext) -> bool:
+    try:
+        return not ctx.find().is_displayed()
+    except Exception:
+        return False
 
 
 def _first_line(text: str | None) -> str:
@@ -278,7 +293,7 @@ def back(ctx: StepContext) -> str:
 
 
 def click(ctx: StepContext) -> str:
-    return _clickable_then(ctx, "clicked", lambda element: element.click())
+    return _clickable_then(ctx, "clicked", lambda element: element.click(), driver_checks_visibility=True)
 
 
 def double_click(ctx: StepContext) -> str:
