@@ -1,7 +1,9 @@
+import os
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from model_bakery import baker
 from rest_framework.test import APIClient
 
@@ -106,3 +108,18 @@ def wait_for(predicate, *, timeout: float = 60, interval: float = 0.1, message: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {message}")
         time.sleep(interval)
+
+
+def worker_environment(tmp_path, **extra) -> dict:
+    """The whole environment of a worker or beat subprocess: this test's database and Redis."""
+    db = connection.settings_dict
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "ENVIRONMENT": "testing",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "DATA_DIR": str(tmp_path),
+        "SE_OFFLINE": "true",
+        **extra,
+    }

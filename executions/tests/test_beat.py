@@ -10,28 +10,14 @@ import sys
 import time
 
 import pytest
-from django.db import connection
 
 from conftest import BASE_DIR
 from executions import schedules
 from executions.models import FINAL_STATUSES, SuiteRun
-from executions.tests.conftest import case_with_steps, wait_for
+from executions.tests.conftest import case_with_steps, wait_for, worker_environment
 from tests_catalog.models import TestSuite
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
-
-
-def _environment(tmp_path) -> dict:
-    db = connection.settings_dict
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/root"),
-        "ENVIRONMENT": "testing",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "DATA_DIR": str(tmp_path),
-        "SE_OFFLINE": "true",
-    }
 
 
 @pytest.fixture
@@ -41,7 +27,7 @@ def celery_processes(tmp_path):
     def start(*arguments, log: str):
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "jbtestsuite", *arguments, "--loglevel=WARNING"],
-            cwd=BASE_DIR, env=_environment(tmp_path), start_new_session=True,
+            cwd=BASE_DIR, env=worker_environment(tmp_path), start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=open(tmp_path / log, "ab"),  # noqa: SIM115
         )  # fmt: skip
         started.append(process)

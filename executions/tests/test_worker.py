@@ -17,13 +17,12 @@ from xml.etree import ElementTree
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from conftest import BASE_DIR, free_port
 from executions import engine, services
 from executions.models import FINAL_STATUSES, Execution, RunStatus, StepResult
 from executions.runner.browser import child_process_ids
-from executions.tests.conftest import api_client, case_with_steps, wait_for
+from executions.tests.conftest import api_client, case_with_steps, wait_for, worker_environment
 from jbtestsuite.celery import app as celery_app
 from tests_catalog.models import TestSuite
 
@@ -83,20 +82,6 @@ def test_it_runs_a_suite_and_serves_the_failed_steps_screenshot(editor, project,
 # --- A worker process killed mid-execution ---------------------------------------------------
 
 
-def _worker_environment(tmp_path, **extra) -> dict:
-    db = connection.settings_dict
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/root"),
-        "ENVIRONMENT": "testing",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "DATA_DIR": str(tmp_path),
-        "SE_OFFLINE": "true",
-        **extra,
-    }
-
-
 @pytest.fixture
 def worker_process(tmp_path):
     started = []
@@ -105,7 +90,7 @@ def worker_process(tmp_path):
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "jbtestsuite", "worker", "--pool=prefork", "--concurrency=1",
              "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-            cwd=BASE_DIR, env=_worker_environment(tmp_path, **extra), start_new_session=True,
+            cwd=BASE_DIR, env=worker_environment(tmp_path, **extra), start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=open(tmp_path / "worker.log", "ab"),  # noqa: SIM115
         )  # fmt: skip
         started.append(process)
