@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_celery_beat",
     "django_structlog",
@@ -195,6 +196,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Describe browser tests as data, run them in real browsers, read the results.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "executions.models.RunStatus.choices",
         "StepResultStatusEnum": "executions.models.StepStatus.choices",

@@ -57,3 +57,13 @@ def test_it_sends_cors_headers_only_to_configured_origins(client, settings):
     refused = client.get("/health", HTTP_ORIGIN="https://evil.example.com")
     assert allowed["Access-Control-Allow-Origin"] == "https://qa.example.com"
     assert "Access-Control-Allow-Origin" not in refused
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_it_serves_the_api_docs_without_any_cdn(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn." not in html
+    assert "jsdelivr" not in html
