@@ -101,7 +101,7 @@ def detect_text(head: bytes, sniffer: TextSniffer, read_all) -> str:
         try:
             json.loads(read_all().decode("utf-8-sig"))
         except ValueError:
-            pass
+            pass  # starts like JSON but is not: judged as other text below
         else:
             return "application/json"
     start = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n\f")

@@ -235,7 +235,7 @@ def wait_for(predicate, *, timeout: float = 60, interval: float = 0.02, message:
 
 class _QuietPages(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
-        pass
+        return  # one line per request would bury the output
 
 
 def pages_serve() -> tuple[str, Callable[[], None]]:

@@ -207,14 +207,15 @@ class TestStepForm(forms.ModelForm):
 
     def validate_unique(self):
         # Order indexes are renumbered when saving, so a swap must not trip the unique check.
-        pass
+        return
 
 
 class TestStepFormSet(forms.BaseInlineFormSet):
     __test__ = False
 
     def validate_unique(self):
-        pass
+        # Steps are renumbered by test_case_steps_replace; positions may swap while editing.
+        return
 
 
 class TestStepInline(RoleScopedInline, admin.TabularInline):
@@ -331,12 +332,14 @@ class SuiteCaseForm(forms.ModelForm):
         return data
 
     def validate_unique(self):
-        pass
+        # Suite order is renumbered by suite_cases_set; positions may swap while editing.
+        return
 
 
 class SuiteCaseFormSet(forms.BaseInlineFormSet):
     def validate_unique(self):
-        pass
+        # suite_cases_set refuses a repeated case with a message; order indexes are renumbered.
+        return
 
     def clean(self):
         super().clean()
