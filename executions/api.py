@@ -12,10 +12,11 @@ from rest_framework.response import Response
 
 from executions import schedules, selectors, services
 from executions.models import Execution, OverlapPolicy, RunStatus, Schedule, StepResult, SuiteRun, Trigger
-from jbtestsuite.errors import Forbidden, NotFound, ValidationFailed
+from jbtestsuite.errors import ValidationFailed
 from jbtestsuite.pagination import CursorEnvelopePagination
+from tests_catalog import services as catalog_services
 from tests_catalog.models import Environment, Role, TestCase, TestSuite
-from tests_catalog.selectors import project_ids_with_role, projects_visible_to, user_has_role
+from tests_catalog.selectors import project_ids_with_role
 
 
 class StepArtifactSerializer(serializers.Serializer):
@@ -161,8 +162,7 @@ class SuiteRunFilter(django_filters.FilterSet):
 
 
 def _require_editor(user, project_id) -> None:
-    if not user_has_role(user, project_id, Role.EDITOR):
-        raise Forbidden("Running tests needs the editor role in this project.")
+    catalog_services.project_editor_require(user=user, project_id=project_id, doing="Running tests")
 
 
 class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -314,8 +314,7 @@ class ScheduleFilter(django_filters.FilterSet):
 
 
 def _require_schedule_editor(user, project_id) -> None:
-    if not user_has_role(user, project_id, Role.EDITOR):
-        raise Forbidden("Managing schedules needs the editor role in this project.")
+    catalog_services.project_editor_require(user=user, project_id=project_id, doing="Managing schedules")
 
 
 class ScheduleViewSet(viewsets.GenericViewSet):
@@ -345,10 +344,9 @@ class ScheduleViewSet(viewsets.GenericViewSet):
         payload = ScheduleSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        project = projects_visible_to(request.user).filter(pk=data.pop("project_id")).first()
-        if project is None:
-            raise NotFound("Project not found.", {"project": ["Project not found."]})
-        _require_schedule_editor(request.user, project.pk)
+        project = catalog_services.project_for_write(
+            user=request.user, project_id=data.pop("project_id"), role=Role.EDITOR
+        )
         schedule = schedules.schedule_create(
             project=project,
             suite=data["suite"],

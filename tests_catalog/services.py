@@ -26,7 +26,7 @@ from tests_catalog.models import (
     TestStep,
     TestSuite,
 )
-from tests_catalog.selectors import user_has_role
+from tests_catalog.selectors import projects_visible_to, user_has_role
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 STEP_FIELDS = ("action", "selector_type", "selector", "value", "timeout_ms", "description", "continue_on_failure")
@@ -55,6 +55,24 @@ def project_role_require(*, user, project: Project, role: str) -> None:
         raise NotFound("Project not found.", {"project": ["Project not found."]})
     message = f"This needs the {role} role in project {project.slug!r}."
     raise Forbidden(message, {"project": [message]})
+
+
+def project_for_write(*, user, project_id, role: str) -> Project:
+    """The project a new object goes into.
+
+    Raises NotFound unless the user can see it, Forbidden unless they hold `role` there.
+    """
+    project = projects_visible_to(user).filter(pk=project_id).first()
+    if project is None:
+        raise NotFound("Project not found.", {"project": ["Project not found."]})
+    project_role_require(user=user, project=project, role=role)
+    return project
+
+
+def project_editor_require(*, user, project_id, doing: str) -> None:
+    """Raise Forbidden unless the user is an editor (or more) of a project they can already see."""
+    if not user_has_role(user, project_id, Role.EDITOR):
+        raise Forbidden(f"{doing} needs the editor role in this project.")
 
 
 # --- Tags -----------------------------------------------------------------------------------

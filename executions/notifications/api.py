@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from executions.api import _VisiblePrimaryKeyField
 from executions.models import ChannelKind, NotificationChannel, NotifyOn, RunSource
 from executions.notifications import services
-from jbtestsuite.errors import Forbidden, NotFound, ValidationFailed
+from jbtestsuite.errors import ValidationFailed
+from tests_catalog import services as catalog_services
 from tests_catalog.models import Role, TestSuite
-from tests_catalog.selectors import project_ids_with_role, projects_visible_to, user_has_role
+from tests_catalog.selectors import project_ids_with_role
 
 
 class NotificationChannelSerializer(serializers.Serializer):
@@ -77,8 +78,7 @@ class NotificationChannelFilter(django_filters.FilterSet):
 
 
 def _require_editor(user, project_id) -> None:
-    if not user_has_role(user, project_id, Role.EDITOR):
-        raise Forbidden("Managing notification channels needs the editor role in this project.")
+    catalog_services.project_editor_require(user=user, project_id=project_id, doing="Managing notification channels")
 
 
 class NotificationChannelViewSet(viewsets.GenericViewSet):
@@ -114,10 +114,9 @@ class NotificationChannelViewSet(viewsets.GenericViewSet):
         payload = NotificationChannelSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        project = projects_visible_to(request.user).filter(pk=data.pop("project_id")).first()
-        if project is None:
-            raise NotFound("Project not found.", {"project": ["Project not found."]})
-        _require_editor(request.user, project.pk)
+        project = catalog_services.project_for_write(
+            user=request.user, project_id=data.pop("project_id"), role=Role.EDITOR
+        )
         channel = services.notification_channel_create(project=project, **data)
         return self._body(channel, status.HTTP_201_CREATED)
 

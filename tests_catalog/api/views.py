@@ -42,7 +42,7 @@ class CatalogViewSet(viewsets.GenericViewSet):
         return self.visible_queryset()
 
     def visible_queryset(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must say which objects the user may see")
 
     def object_get(self):
         """The object named in the URL, if the user may see it; NotFound otherwise."""
@@ -56,12 +56,7 @@ class CatalogViewSet(viewsets.GenericViewSet):
         return found
 
     def project_for_write(self, project_id, role: str) -> Project:
-        """The project a new object goes into: 404 unless visible, 403 unless the role is held."""
-        project = selectors.projects_visible_to(self.request.user).filter(pk=project_id).first()
-        if project is None:
-            raise NotFound("Project not found.", {"project": ["Project not found."]})
-        services.project_role_require(user=self.request.user, project=project, role=role)
-        return project
+        return services.project_for_write(user=self.request.user, project_id=project_id, role=role)
 
     def require(self, project: Project, role: str) -> None:
         services.project_role_require(user=self.request.user, project=project, role=role)
