@@ -7,7 +7,7 @@ database and broker from the environment once, at import.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import json
 import math
 import os
@@ -15,10 +15,8 @@ import platform
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -141,17 +139,12 @@ def django_setup(**env: str) -> None:
 
 
 def descendants(pid: int) -> list[int]:
-    """Every process below pid (Linux /proc)."""
+    """Every process below pid."""
+    from executions.runner.browser import process_table
+
     children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
+    for child, (parent, _session) in process_table().items():
+        children.setdefault(parent, []).append(child)
     found, stack = [], [pid]
     while stack:
         for child in children.get(stack.pop(), []):
@@ -162,18 +155,9 @@ def descendants(pid: int) -> list[int]:
 
 def session_processes(session_id: int) -> list[int]:
     """Every process of a session: unlike descendants, this still finds orphans re-parented to init."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session_id:
-            found.append(int(entry))
-    return found
+    from executions.runner.browser import process_table
+
+    return [pid for pid, (_parent, session) in process_table().items() if session == session_id]
 
 
 def process_name(pid: int) -> str:
@@ -184,27 +168,25 @@ def process_name(pid: int) -> str:
         return ""
 
 
-def rss_mb(pid: int) -> float:
+def _proc_mb(path: str, key: str) -> float:
+    """A `key: N kB` line of a /proc file, in MB; 0 when the process is gone."""
     try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
+        with open(path) as lines:
+            for line in lines:
+                if line.startswith(key):
                     return int(line.split()[1]) / 1024
     except OSError:
-        pass
+        return 0.0
     return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    return _proc_mb(f"/proc/{pid}/status", "VmRSS:")
 
 
 def pss_mb(pid: int) -> float:
     """Proportional set size: shared pages split between their users, so a process tree's sum is honest."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _proc_mb(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def browser_processes(root_pid: int) -> dict[str, int]:
@@ -233,21 +215,13 @@ def wait_for(predicate, *, timeout: float = 60, interval: float = 0.02, message:
 # --- pages -----------------------------------------------------------------------------------
 
 
-class _QuietPages(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        return  # one line per request would bury the output
-
-
 def pages_serve() -> tuple[str, Callable[[], None]]:
-    """Serve bench/pages on 127.0.0.1 from a thread; returns (base URL, stop)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietPages, directory=str(PAGES_DIR)))
-    threading.Thread(target=server.serve_forever, daemon=True, name="bench-pages").start()
+    """Serve bench/pages on 127.0.0.1 from a thread, as the tests do; returns (base URL, stop)."""
+    from executions.tests.page_server import pages_served
 
-    def stop() -> None:
-        server.shutdown()
-        server.server_close()
-
-    return f"http://127.0.0.1:{server.server_port}/", stop
+    stack = contextlib.ExitStack()
+    url = stack.enter_context(pages_served(PAGES_DIR))
+    return f"{url}/", stack.close
 
 
 # --- results ---------------------------------------------------------------------------------

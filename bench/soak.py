@@ -5,6 +5,7 @@ a warm-up execution) and at the end; nothing may be left queued or running.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import tempfile
@@ -63,11 +64,9 @@ def _chromium_kill(worker_pid: int) -> int:
     for pid in common.descendants(worker_pid):
         name = common.process_name(pid)
         if name.startswith("chrom") and not name.startswith("chromedriver"):
-            try:
+            with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
-            except ProcessLookupError:
-                pass
     return killed
 
 

@@ -246,9 +246,9 @@ class WorkerBrowser:
             self.browser = None
 
 
-def child_process_ids(parent_pid: int) -> list[int]:
-    """Direct children of a process, read from /proc (Linux only)."""
-    children = []
+def process_table() -> dict[int, tuple[int, int]]:
+    """pid → (parent pid, session id) of every process, read from /proc (Linux only)."""
+    table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -258,9 +258,13 @@ def child_process_ids(parent_pid: int) -> list[int]:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == parent_pid:
-            children.append(int(entry))
-    return children
+        table[int(entry)] = (int(fields[1]), int(fields[3]))
+    return table
+
+
+def child_process_ids(parent_pid: int) -> list[int]:
+    """Direct children of a process."""
+    return [pid for pid, (parent, _session) in process_table().items() if parent == parent_pid]
 
 
 def process_tree_kill(pid: int) -> None:
