@@ -98,7 +98,7 @@ WRONG_PASSWORD = DemoCase(
     ),
 )
 
-TODO = DemoCase(
+TODO_LIST = DemoCase(
     name="To-do list: add, complete and delete items",
     description="Adds two items (Enter and the Add button), completes one, deletes the other.",
     priority=TestCase.Priority.HIGH,
@@ -213,7 +213,7 @@ FAILING = DemoCase(
     ),
 )
 
-PASSING_CASES = (LOG_IN, WRONG_PASSWORD, TODO, LATE_CONTENT, IFRAME, SELECT, DIALOGS)
+PASSING_CASES = (LOG_IN, WRONG_PASSWORD, TODO_LIST, LATE_CONTENT, IFRAME, SELECT, DIALOGS)
 CASES = (*PASSING_CASES, FAILING)
 # (name, description, cases in order)
 SUITES = (
