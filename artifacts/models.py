@@ -16,12 +16,15 @@ from django.dispatch import receiver
 logger = structlog.get_logger(__name__)
 
 
+class ArtifactKind(models.TextChoices):
+    SCREENSHOT = "screenshot"
+    PAGE_SOURCE = "page_source"
+    CONSOLE_LOG = "console_log"
+    ATTACHMENT = "attachment"
+
+
 class Artifact(models.Model):
-    class Kind(models.TextChoices):
-        SCREENSHOT = "screenshot"
-        PAGE_SOURCE = "page_source"
-        CONSOLE_LOG = "console_log"
-        ATTACHMENT = "attachment"
+    Kind = ArtifactKind
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Copied from the owner so that access checks are one indexed filter whatever the owner is.

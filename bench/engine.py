@@ -4,7 +4,7 @@ does) against a plain Selenium script sending the same WebDriver commands in its
 Subjects, interleaved round by round:
   selenium   the plain script;
   steps_run  the runner alone (steps_run on a reused, reset browser; no database);
-  engine     engine.execution_run: claim, browser reset, steps, a heartbeat and a StepResult row
+  engine     worker.execution_run: claim, browser reset, steps, a heartbeat and a StepResult row
              per step, finish — everything `run_tests --inline` does per execution.
 A counting pass then records which WebDriver commands each side sends and what each costs,
 and which SQL statements the engine adds per step.
@@ -109,17 +109,17 @@ def plain_selenium(driver, url: str, steps) -> None:
 def main() -> None:
     database_url = runtime.database_prepare()
     common.django_setup(DATABASE_URL=database_url)
-    from executions import engine, services
+    from executions import services, worker
     from executions.models import Execution, RunStatus, Trigger
     from executions.runner.browser import WorkerBrowser, browser_start
-    from executions.runner.execution import steps_run
+    from executions.runner.steps import steps_run
 
     url, stop_pages = common.pages_serve()
     project, _ = runtime.project_prepare(url)
     steps = [*runtime.greeting_steps(ROUNDS), ("assert_title", "", "Bench")]
     case = runtime.case_create(project, "Engine overhead", steps)
     spec = [step.as_spec() for step in case.steps.order_by("order_index")]
-    config = engine.browser_config()
+    config = worker.browser_config()
     plain_browser = browser_start(config)
     browsers = WorkerBrowser(config, reuse=True)
     commands = CommandLog()
@@ -143,7 +143,7 @@ def main() -> None:
     def run_engine() -> float:
         execution = services.execution_create(case=case, trigger=Trigger.CLI, inline=True)
         started = time.perf_counter()
-        status = engine.execution_run(execution_id=execution.id, browsers=browsers)
+        status = worker.execution_run(execution_id=execution.id, browsers=browsers)
         elapsed = time.perf_counter() - started
         assert status == RunStatus.PASSED, Execution.objects.get(pk=execution.id).error_message
         return elapsed

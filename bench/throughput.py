@@ -33,7 +33,7 @@ def main() -> None:
     broker_url = f"{common.REDIS_BASE_URL}/{BROKER_DB}"
     common.redis_flush(BROKER_DB)
     common.django_setup(DATABASE_URL=database_url, REDIS_URL=broker_url)
-    from executions import engine, services
+    from executions import services, worker
     from executions.models import Execution, RunStatus, Trigger
     from executions.runner.browser import WorkerBrowser, browser_start
     from tests_catalog.models import TestSuite
@@ -46,7 +46,7 @@ def main() -> None:
         steps = case_steps(index)
         all_steps.append(steps)
         suite.entries.create(case=runtime.case_create(project, f"Case {index}", steps), order_index=index)
-    config = engine.browser_config()
+    config = worker.browser_config()
 
     def run_selenium() -> float:
         started = time.perf_counter()
@@ -77,7 +77,7 @@ def main() -> None:
         suite_run = services.suite_run_start(suite=suite, trigger=Trigger.CLI, inline=True)
         try:
             for execution in suite_run.executions.order_by("queued_at"):
-                status = engine.execution_run(execution_id=execution.id, browsers=browsers)
+                status = worker.execution_run(execution_id=execution.id, browsers=browsers)
                 assert status == RunStatus.PASSED, Execution.objects.get(pk=execution.id).error_message
         finally:
             browsers.close()

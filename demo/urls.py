@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jbtestsuite.demo import views
+from demo import views
 
 app_name = "demo"
 

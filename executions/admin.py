@@ -307,7 +307,3 @@ class ScheduleAdmin(ProjectScopedAdmin):
     @admin.action(description="Disable selected schedules")
     def disable_selected(self, request, queryset):
         self._set_enabled(request, queryset, False)
-
-
-# Registers the notification channel and delivery screens (the integration keeps its own admin).
-from executions.notifications import admin as _notifications_admin  # noqa: E402, F401

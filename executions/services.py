@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from executions import signals
 from executions.models import ACTIVE_STATUSES, FINAL_STATUSES, Execution, RunStatus, StepResult, SuiteRun
 from jbtestsuite.errors import Conflict, ValidationFailed
 from tests_catalog.models import Environment, TestCase, TestSuite
@@ -369,13 +370,15 @@ def suite_run_refresh(*, suite_run_id) -> None:
 
 
 def suite_run_finished_announce(*, suite_run_id) -> None:
-    """Hand a finished suite run to the notification rules; never raises (the run is over anyway)."""
-    from executions.notifications.tasks import notifications_for_suite_run
-
-    try:
-        notifications_for_suite_run.apply_async(args=[str(suite_run_id)], retry=False)
-    except Exception as exc:
-        logger.warning("notifications_enqueue_failed", suite_run_id=str(suite_run_id), error=type(exc).__name__)
+    """Tell the apps above (notifications, reports...) that a suite run finished; never raises."""
+    for receiver, outcome in signals.suite_run_finished.send_robust(sender=SuiteRun, suite_run_id=suite_run_id):
+        if isinstance(outcome, Exception):
+            logger.warning(
+                "suite_run_finished_receiver_failed",
+                suite_run_id=str(suite_run_id),
+                receiver=getattr(receiver, "__qualname__", repr(receiver)),
+                error=type(outcome).__name__,
+            )
 
 
 # --- Recovering from crashes ----------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""Celery tasks: thin wrappers that take ids, call the engine or a service, own limits and retries."""
+"""Celery tasks: thin wrappers that take ids, call the worker or a service, own limits and retries."""
 
 import structlog
 from celery import shared_task
 from celery.signals import worker_process_shutdown
 
-from executions import engine, schedules, services
+from executions import schedules, services, worker
 
 
 # Time limits are given per message by services.execution_enqueue, from the current settings.
@@ -12,7 +12,7 @@ from executions import engine, schedules, services
 def execution_run(execution_id: str) -> str | None:
     structlog.contextvars.bind_contextvars(execution_id=execution_id)
     try:
-        return engine.execution_run(execution_id=execution_id)
+        return worker.execution_run(execution_id=execution_id)
     finally:
         structlog.contextvars.unbind_contextvars("execution_id")
 
@@ -24,14 +24,10 @@ def executions_sweep() -> dict:
 
 @worker_process_shutdown.connect
 def _browser_close_on_shutdown(**kwargs):
-    engine.worker_browser_close()
+    worker.worker_browser_close()
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def schedule_fire(schedule_id: str) -> None:
     """Sent by beat (django-celery-beat's PeriodicTask) at each tick of a Schedule."""
     schedules.schedule_fire(schedule_id=schedule_id)
-
-
-# Registered with the worker through this module, which Celery's autodiscovery imports.
-from executions.notifications.tasks import notification_deliver, notifications_for_suite_run  # noqa: E402, F401

@@ -94,7 +94,7 @@ def _timed_out_message() -> str:
 
 def execution_run(*, execution_id, browsers=None) -> str | None:
     """Claim and run one execution; returns its final status, or None if it was not ours to run."""
-    from executions.runner.execution import steps_run
+    from executions.runner.steps import steps_run
 
     close_old_connections()
     if not services.execution_claim(execution_id=execution_id, worker_host=socket.gethostname()):

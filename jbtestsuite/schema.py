@@ -3,12 +3,6 @@
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
-from artifacts.models import Artifact
-
-# For ENUM_NAME_OVERRIDES, which needs a module-level path: artifacts and notification channels
-# both have a `kind` field.
-ARTIFACT_KIND_CHOICES = Artifact.Kind.choices
-
 # Every operation may answer these, with the one error envelope of `jbtestsuite.errors`.
 ERROR_STATUSES = {
     "400": "Invalid input or query parameter; `details` names the fields.",

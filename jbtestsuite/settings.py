@@ -61,7 +61,9 @@ INSTALLED_APPS = [
     "jbtestsuite",
     "tests_catalog",
     "executions",
+    "notifications",
     "artifacts",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -204,10 +206,10 @@ SPECTACULAR_SETTINGS = {
         "StepResultStatusEnum": "executions.models.StepStatus.choices",
         "TestCaseStatusEnum": "tests_catalog.models.CaseStatus.choices",
         "OverlapPolicyEnum": "executions.models.OverlapPolicy.choices",
-        "NotificationChannelKindEnum": "executions.models.ChannelKind.choices",
-        "ArtifactKindEnum": "jbtestsuite.schema.ARTIFACT_KIND_CHOICES",
-        "NotifyOnEnum": "executions.models.NotifyOn.choices",
-        "RunSourceEnum": "executions.models.RunSource.choices",
+        "NotificationChannelKindEnum": "notifications.models.ChannelKind.choices",
+        "ArtifactKindEnum": "artifacts.models.ArtifactKind.choices",
+        "NotifyOnEnum": "notifications.models.NotifyOn.choices",
+        "RunSourceEnum": "notifications.models.RunSource.choices",
     },
 }
 

@@ -7,6 +7,7 @@ from jbtestsuite import health
 api_v1 = [
     path("", include("tests_catalog.urls")),
     path("", include("executions.urls")),
+    path("", include("notifications.urls")),
     path("", include("artifacts.urls")),
 ]
 
@@ -18,5 +19,5 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
-    path("demo/", include("jbtestsuite.demo.urls")),
+    path("demo/", include("demo.urls")),
 ]

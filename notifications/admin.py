@@ -4,9 +4,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from executions.models import ChannelKind, NotificationChannel, NotificationDelivery
-from executions.notifications import services
 from jbtestsuite.errors import ApplicationError
+from notifications import services
+from notifications.models import ChannelKind, NotificationChannel, NotificationDelivery
 from tests_catalog.admin import ProjectScopedAdmin
 from tests_catalog.models import Role, TestSuite
 from tests_catalog.selectors import project_ids_with_role, user_has_role

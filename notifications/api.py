@@ -11,9 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from executions.api import _VisiblePrimaryKeyField
-from executions.models import ChannelKind, NotificationChannel, NotifyOn, RunSource
-from executions.notifications import services
 from jbtestsuite.errors import ValidationFailed
+from notifications import services
+from notifications.models import ChannelKind, NotificationChannel, NotifyOn, RunSource
 from tests_catalog import services as catalog_services
 from tests_catalog.models import Role, TestSuite
 from tests_catalog.selectors import project_ids_with_role

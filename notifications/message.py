@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
-from executions.models import Execution, NotificationEvent, RunStatus, StepStatus, SuiteRun
+from executions.models import Execution, RunStatus, StepStatus, SuiteRun
+from notifications.models import NotificationEvent
 
 MAX_FAILURES = 20
 MAX_MESSAGE_LENGTH = 500

@@ -17,20 +17,18 @@ import time
 import structlog
 from django.db import transaction
 
-from executions.models import (
+from executions.models import RunStatus, SuiteRun, Trigger
+from jbtestsuite.errors import Conflict, ValidationFailed
+from notifications import message as messages
+from notifications import transports
+from notifications.models import (
     ChannelKind,
     NotificationChannel,
     NotificationDelivery,
     NotificationEvent,
     NotifyOn,
     RunSource,
-    RunStatus,
-    SuiteRun,
-    Trigger,
 )
-from executions.notifications import message as messages
-from executions.notifications import transports
-from jbtestsuite.errors import Conflict, ValidationFailed
 
 logger = structlog.get_logger(__name__)
 
@@ -166,7 +164,7 @@ def notifications_for_suite_run(*, suite_run_id) -> list[tuple[str, str]]:
 
     One task per channel: a channel that keeps failing never delays the others.
     """
-    from executions.notifications.tasks import notification_deliver
+    from notifications.tasks import notification_deliver
 
     suite_run = SuiteRun.objects.select_related("project", "environment").filter(pk=suite_run_id).first()
     if suite_run is None or suite_run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
@@ -188,7 +186,7 @@ def notifications_for_suite_run(*, suite_run_id) -> list[tuple[str, str]]:
 
 def notification_test_send(*, channel: NotificationChannel) -> None:
     """Queue a test notification (recorded like any delivery)."""
-    from executions.notifications.tasks import notification_deliver
+    from notifications.tasks import notification_deliver
 
     transaction.on_commit(
         lambda: notification_deliver.apply_async(args=[str(channel.pk), None, NotificationEvent.TEST], retry=False)

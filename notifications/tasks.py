@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from executions.notifications import services, transports
+from notifications import services, transports
 
 
 @shared_task(ignore_result=True)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from executions.models import ChannelKind
-from executions.notifications import message as messages
+from notifications import message as messages
+from notifications.models import ChannelKind
 
 TIMEOUT_SECONDS = 10
 SIGNATURE_HEADER = "X-JBTestSuite-Signature"

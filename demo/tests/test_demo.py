@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from jbtestsuite.demo import catalog
+from demo import catalog
 from tests_catalog.models import (
     Environment,
     EnvironmentVariable,

@@ -19,7 +19,7 @@ from celery.contrib.testing.worker import start_worker
 from django.core.management import CommandError, call_command
 
 from conftest import BASE_DIR, free_port
-from executions import engine, services
+from executions import services, worker
 from executions.models import FINAL_STATUSES, Execution, RunStatus, StepResult
 from executions.runner.browser import child_process_ids
 from executions.tests.conftest import api_client, case_with_steps, wait_for, worker_environment
@@ -38,7 +38,7 @@ def _finished(execution_id):
 def worker_thread():
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
         yield
-    engine.worker_browser_close()
+    worker.worker_browser_close()
 
 
 def test_it_runs_a_case_queued_through_the_api_on_a_real_worker(editor, shop_case, worker_thread):
@@ -182,7 +182,7 @@ def test_it_accepts_runs_while_the_broker_is_down_and_runs_them_once_it_is_back(
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
         assert services.executions_sweep()["resent"] == 1
         finished = wait_for(lambda: _finished(execution.id), message="the execution after the outage")
-    engine.worker_browser_close()
+    worker.worker_browser_close()
     assert finished.status == RunStatus.PASSED, finished.error_message
 
 
@@ -197,7 +197,7 @@ def test_it_exits_0_and_writes_junit_when_everything_passed_inline(shop_case, tm
     assert "1 case(s): 1 passed, 0 failed, 0 error, 0 cancelled" in out
     suite = ElementTree.parse(junit).getroot().find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("1", "0", "0")
-    engine.worker_browser_close()
+    worker.worker_browser_close()
 
 
 def test_it_exits_1_with_failures_counted_in_junit(project, shop_case, tmp_path, capsys):

@@ -1,10 +1,10 @@
-"""The engine in-process (as `run_tests --inline` uses it) against real headless Chromium."""
+"""The worker in-process (as `run_tests --inline` uses it) against real headless Chromium."""
 
 import threading
 
 import pytest
 
-from executions import engine, services
+from executions import services, worker
 from executions.models import Execution, RunStatus, StepResult
 from executions.runner.browser import WorkerBrowser, child_process_ids, process_tree_kill
 from executions.tests.conftest import case_with_steps, wait_for
@@ -15,14 +15,14 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def browsers():
-    keeper = WorkerBrowser(engine.browser_config(), reuse=True)
+    keeper = WorkerBrowser(worker.browser_config(), reuse=True)
     yield keeper
     keeper.close()
 
 
 def _run(case, browsers, **create):
     execution = services.execution_create(case=case, trigger="cli", inline=True, **create)
-    engine.execution_run(execution_id=execution.id, browsers=browsers)
+    worker.execution_run(execution_id=execution.id, browsers=browsers)
     execution.refresh_from_db()
     return execution
 
@@ -80,7 +80,7 @@ def test_it_stops_a_cancelled_run_before_its_next_step(project, shop_url, browse
     steps = (("open", "", "shop.html"), ("pause", "", "1500"), ("echo", "", "after"), ("echo", "", "end"))
     execution = services.execution_create(case=case_with_steps(project, name="Long", steps=steps), trigger="cli",
                                           inline=True)  # fmt: skip
-    runner = threading.Thread(target=engine.execution_run, kwargs={"execution_id": execution.id, "browsers": browsers})
+    runner = threading.Thread(target=worker.execution_run, kwargs={"execution_id": execution.id, "browsers": browsers})
     runner.start()
     wait_for(lambda: StepResult.objects.filter(execution=execution, order_index=0).exists(), message="open step")
     services.execution_cancel(execution=execution)
@@ -108,7 +108,7 @@ def test_it_reports_a_browser_killed_mid_step_and_runs_the_next_execution(projec
     steps = (("open", "", "shop.html"), ("wait_for_visible", "#never-there", ""), ("echo", "", "after"))
     doomed = services.execution_create(case=case_with_steps(project, name="Doomed", steps=steps), trigger="cli",
                                        inline=True)  # fmt: skip
-    runner = threading.Thread(target=engine.execution_run, kwargs={"execution_id": doomed.id, "browsers": browsers})
+    runner = threading.Thread(target=worker.execution_run, kwargs={"execution_id": doomed.id, "browsers": browsers})
     runner.start()
     wait_for(lambda: StepResult.objects.filter(execution=doomed, order_index=0).exists(), message="open step")
     driver_pid = browsers.browser.driver_process_id

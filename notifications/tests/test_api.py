@@ -4,9 +4,9 @@ the admin's masking and its test action."""
 import pytest
 from django.contrib.auth import get_user_model
 
-from executions.models import NotificationChannel
-from executions.notifications import services, tasks
 from executions.tests.conftest import api_client
+from notifications import services, tasks
+from notifications.models import NotificationChannel
 
 pytestmark = pytest.mark.django_db
 
@@ -108,19 +108,19 @@ def test_it_masks_secrets_in_the_admin_and_sends_a_test_from_it(client, project,
                                                 url="https://ci.example/hook", secret="top-secret-1")  # fmt: skip
     slack = services.notification_channel_create(project=project, name="slack", kind="slack",
                                                  url="https://hooks.slack.com/services/T0/B0/secretpart")  # fmt: skip
-    pages = client.get("/admin/executions/notificationchannel/").content.decode()
-    pages += client.get(f"/admin/executions/notificationchannel/{hook.pk}/change/").content.decode()
-    pages += client.get(f"/admin/executions/notificationchannel/{slack.pk}/change/").content.decode()
+    pages = client.get("/admin/notifications/notificationchannel/").content.decode()
+    pages += client.get(f"/admin/notifications/notificationchannel/{hook.pk}/change/").content.decode()
+    pages += client.get(f"/admin/notifications/notificationchannel/{slack.pk}/change/").content.decode()
     assert "top-secret-1" not in pages and "secretpart" not in pages
 
     form = {"project": str(project.pk), "name": "hook", "kind": "webhook", "url": "https://ci.example/hook",
             "secret": "", "email_to": "", "on": "always", "runs": "all", "enabled": "on",
             "deliveries-TOTAL_FORMS": "0", "deliveries-INITIAL_FORMS": "0"}  # fmt: skip
-    response = client.post(f"/admin/executions/notificationchannel/{hook.pk}/change/", form)
+    response = client.post(f"/admin/notifications/notificationchannel/{hook.pk}/change/", form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     hook.refresh_from_db()
     assert (hook.on, hook.secret) == ("always", "top-secret-1")
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/admin/executions/notificationchannel/", {"action": "send_test", "_selected_action": [hook.pk]})
+        client.post("/admin/notifications/notificationchannel/", {"action": "send_test", "_selected_action": [hook.pk]})
     assert sent == [[str(hook.pk), None, "test"]]

@@ -12,10 +12,11 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from executions import services as run_services
-from executions.models import NotificationDelivery, RunStatus
-from executions.notifications import services
+from executions.models import RunStatus
 from executions.tests.conftest import case_with_steps, wait_for
 from jbtestsuite.celery import app as celery_app
+from notifications import services
+from notifications.models import NotificationDelivery
 from tests_catalog.models import Environment, TestSuite
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -2,8 +2,9 @@
 
 import pytest
 
-from executions.models import NotificationEvent, RunStatus, SuiteRun
-from executions.notifications import services
+from executions.models import RunStatus, SuiteRun
+from notifications import services
+from notifications.models import NotificationEvent
 from tests_catalog.models import Environment, TestSuite
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from jbtestsuite.demo.catalog import DEFAULT_BASE_URL, demo_project_load
+from demo.catalog import DEFAULT_BASE_URL, demo_project_load
 from jbtestsuite.errors import ValidationFailed
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from executions import engine, services
+from executions import services, worker
 from executions.junit import junit_xml
 from executions.models import FINAL_STATUSES, Execution, RunStatus, Trigger
 from jbtestsuite.errors import ApplicationError
@@ -141,7 +141,7 @@ class Command(BaseCommand):
             if inline:
                 queued = [e for e in pending if e.status == RunStatus.QUEUED]
                 if queued:
-                    engine.execution_run(execution_id=queued[0].pk, browsers=self._browsers())
+                    worker.execution_run(execution_id=queued[0].pk, browsers=self._browsers())
                     continue
             if time.monotonic() > deadline:
                 raise CommandError(f"gave up after {timeout} s with {len(pending)} execution(s) unfinished",
@@ -157,7 +157,7 @@ class Command(BaseCommand):
         if not hasattr(self, "_worker_browser"):
             from executions.runner.browser import WorkerBrowser
 
-            self._worker_browser = WorkerBrowser(engine.browser_config(), reuse=settings.BROWSER_REUSE)
+            self._worker_browser = WorkerBrowser(worker.browser_config(), reuse=settings.BROWSER_REUSE)
         return self._worker_browser
 
     def _line(self, execution):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from executions.runner.browser import BrowserConfig, WorkerBrowser
-from executions.runner.execution import steps_run
+from executions.runner.steps import steps_run
 from executions.tests.page_server import pages_served
 
 os.environ["SE_OFFLINE"] = "true"

@@ -47,7 +47,7 @@ def test_it_stops_on_an_error_even_with_continue_on_failure(run):
 
 
 def test_it_runs_steps_in_order_index_order(browser, pages_url):
-    from executions.runner.execution import steps_run
+    from executions.runner.steps import steps_run
 
     steps = [dict(step("echo", value="second"), order_index=20), dict(step("echo", value="first"), order_index=10)]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from executions.runner.browser import BrowserConfig, WorkerBrowser
-from executions.runner.execution import steps_run
+from executions.runner.steps import steps_run
 from executions.tests.runner.steps import step
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from executions.runner.execution import secrets_mask, variables_substitute
 from executions.runner.outcomes import StepError
+from executions.runner.steps import secrets_mask, variables_substitute
 from executions.tests.runner.steps import failing, step
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from executions.runner.browser import BrowserConfig, WorkerBrowser, child_process_ids, process_tree_kill
-from executions.runner.execution import steps_run
+from executions.runner.steps import steps_run
 from executions.tests.runner.steps import step
 
 pytestmark = pytest.mark.browser
