@@ -1,8 +1,9 @@
 """`python -m bench [name …]`: run benchmarks, each in its own interpreter, and print one table.
 
-Names: api, engine, throughput, dispatch, soak (default: all). BENCH_QUICK=1 runs a smoke-sized
+Names: engine, peer, throughput, dispatch, api, soak (default: all). BENCH_QUICK=1 runs a smoke-sized
 version of each. Results go to bench/results/<name>.json and the combined table to
-bench/results/summary.md.
+bench/results/summary.md; a full run of all of them also rewrites the README's Performance table
+(bench/readme.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 
 from bench import common
 
-BENCHMARKS = ("engine", "throughput", "dispatch", "api", "soak")
+BENCHMARKS = ("engine", "peer", "throughput", "dispatch", "api", "soak")
 
 
 def main(argv: list[str]) -> int:
@@ -42,6 +43,10 @@ def main(argv: list[str]) -> int:
     print("\n" + text)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    elif not common.QUICK and set(names) == set(BENCHMARKS):
+        from bench.readme import readme_rewrite
+
+        readme_rewrite()
     return 1 if failed else 0
 
 

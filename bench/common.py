@@ -259,7 +259,7 @@ def row(figure: str, value, unit: str = "", target: str = "", met: bool | None =
     return {"figure": figure, "value": value, "unit": unit, "target": target, "met": met}
 
 
-def _shown(value) -> str:
+def shown(value) -> str:
     if isinstance(value, float):
         return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
     return str(value)
@@ -269,6 +269,6 @@ def table(name: str, rows: list[dict]) -> str:
     lines = [f"| {name} | value | target |", "|---|---:|---|"]
     for item in rows:
         mark = "" if item.get("met") is None else (" ✓" if item["met"] else " ✗")
-        value = f"{_shown(item['value'])} {item.get('unit', '')}".strip()
+        value = f"{shown(item['value'])} {item.get('unit', '')}".strip()
         lines.append(f"| {item['figure']} | {value} | {item.get('target', '')}{mark} |")
     return "\n".join(lines)
