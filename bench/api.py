@@ -25,7 +25,7 @@ EXECUTIONS = common.quick(50_000, 2_500)
 CLIENTS = 8
 REQUESTS_PER_CLIENT = common.quick(3, 2)  # per round; rounds = common.PAIRS
 GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "5"))  # (2 x cores) + 1
-CACHE_REDIS_DB = 7
+CACHE_REDIS_DB = common.CACHE_REDIS_DB
 P95_TARGET_MS = 200
 # Tokens from gunicorn must verify in this process too, where the query counts are taken.
 SECRET_KEY = "benchmark-only-secret-key-" + "x" * 40

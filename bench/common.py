@@ -25,8 +25,12 @@ PAGES_DIR = BASE_DIR / "bench" / "pages"
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0", "false")
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres:postgres@127.0.0.1:5432")
-# Our Redis database numbers on the shared server: 5 broker, 6 soak broker, 7 gunicorn's cache.
 REDIS_BASE_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+# Our Redis database numbers on that server: the broker, the soak's broker, gunicorn's cache
+# (BENCH_REDIS_DBS="5,6,7" by default; two of them may be the same, they are used one at a time).
+BROKER_REDIS_DB, SOAK_REDIS_DB, CACHE_REDIS_DB = (
+    int(number) for number in os.environ.get("BENCH_REDIS_DBS", "5,6,7").split(",")
+)
 # Quick mode is a smoke test that every benchmark still runs, not a measurement: one round.
 PAIRS = int(os.environ.get("BENCH_PAIRS", "1" if QUICK else "5"))
 
@@ -97,8 +101,8 @@ def pg_database_exists(database: str) -> bool:
 
 
 def redis_flush(db: int) -> None:
-    if db not in (5, 6, 7):
-        raise ValueError("benchmarks only use Redis databases 5 to 7")
+    if db not in (BROKER_REDIS_DB, SOAK_REDIS_DB, CACHE_REDIS_DB):
+        raise ValueError(f"benchmarks only use Redis databases {BROKER_REDIS_DB}, {SOAK_REDIS_DB}, {CACHE_REDIS_DB}")
     import redis
 
     redis.Redis.from_url(f"{REDIS_BASE_URL}/{db}").flushdb()

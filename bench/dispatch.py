@@ -20,7 +20,7 @@ from bench import common, runtime
 
 SAMPLES = common.quick(50, 10)
 BATCH = common.quick(10, 5)
-BROKER_DB = 5
+BROKER_DB = common.BROKER_REDIS_DB
 MEDIAN_TARGET_S = 0.25
 
 

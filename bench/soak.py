@@ -15,7 +15,7 @@ from bench import common, runtime
 
 EXECUTIONS = common.quick(200, 20)
 KILLS = common.quick(10, 2)
-BROKER_DB = 6
+BROKER_DB = common.SOAK_REDIS_DB
 
 
 def _worker_state(worker_pid: int) -> dict:

@@ -19,7 +19,7 @@ from bench.engine import CommandLog, plain_selenium
 
 CASES = common.quick(20, 5)
 REUSE_TARGET = 1.25
-BROKER_DB = 5
+BROKER_DB = common.BROKER_REDIS_DB
 WORKER_SUITES = common.quick(3, 1)
 
 

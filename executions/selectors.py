@@ -1,9 +1,15 @@
 """Reads of runs, with a constant number of queries whatever the page size."""
 
-from django.db.models import Prefetch, QuerySet
+import statistics
+from collections.abc import Callable, Iterable
 
-from executions.models import Execution, Schedule, StepResult, SuiteRun
+from django.db.models import F, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from executions.models import Execution, RunStatus, Schedule, StepResult, SuiteRun
 from tests_catalog.selectors import project_ids_with_role
+
+RECENT_RUNS = 10
 
 
 def executions_visible_to(user) -> QuerySet[Execution]:
@@ -36,3 +42,37 @@ def schedules_visible_to(user) -> QuerySet[Schedule]:
     return Schedule.objects.filter(project_id__in=project_ids_with_role(user)).select_related(
         "project", "suite", "environment", "last_run"
     )
+
+
+def _case_durations_from_executions(case_ids: list, environment_id=None, *, runs: int = RECENT_RUNS) -> dict:
+    ranked = (
+        Execution.objects.filter(test_case_id__in=case_ids, environment_id=environment_id, status=RunStatus.PASSED,
+                                 duration_ms__isnull=False)
+        .annotate(recency=Window(RowNumber(), partition_by=[F("test_case_id")], order_by=F("queued_at").desc()))
+        .filter(recency__lte=runs)
+        .values_list("test_case_id", "duration_ms")
+    )  # fmt: skip
+    by_case: dict = {}
+    for case_id, duration_ms in ranked:
+        by_case.setdefault(case_id, []).append(duration_ms)
+    return {case_id: statistics.median(values) for case_id, values in by_case.items()}
+
+
+# An app above us (reports keeps per-case history) may offer a better source; executions never
+# imports it, so it registers itself here (case_durations_source_register) when it is installed.
+_case_durations_source: Callable[..., dict] = _case_durations_from_executions
+
+
+def case_durations_source_register(source: Callable[..., dict] | None) -> None:
+    """Use source(case_ids, environment_id) for `case_durations_recent`; None restores ours."""
+    global _case_durations_source
+    _case_durations_source = source or _case_durations_from_executions
+
+
+def case_durations_recent(case_ids: Iterable, *, environment_id=None) -> dict:
+    """{case id: median duration in ms of its last RECENT_RUNS passing runs} in one environment
+    (None: runs without one). Cases that never passed there are left out. One query."""
+    case_ids = [case_id for case_id in case_ids if case_id is not None]
+    if not case_ids:
+        return {}
+    return _case_durations_source(case_ids, environment_id)

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from executions import signals
+from executions import selectors, signals
 from executions.models import ACTIVE_STATUSES, FINAL_STATUSES, Execution, RunStatus, StepResult, SuiteRun
 from jbtestsuite.errors import Conflict, ValidationFailed
 from tests_catalog.models import Environment, TestCase, TestSuite
@@ -93,9 +93,10 @@ def execution_create(
     triggered_by=None,
     suite_run: SuiteRun | None = None,
     inline: bool = False,
+    enqueue: bool = True,
 ) -> Execution:
     """Queue a run of one case; its task is sent once the transaction commits (unless `inline`:
-    then the caller runs it in its own process).
+    then the caller runs it in its own process; or `enqueue=False`: then the caller sends it).
 
     Raises ValidationFailed for an environment of another project or bad variables.
     """
@@ -114,7 +115,7 @@ def execution_create(
         variable_overrides=overrides,
         runs_inline=inline,
     )
-    if not inline:
+    if enqueue and not inline:
         transaction.on_commit(lambda: execution_enqueue(execution_id=execution.id))
     logger.info("execution_queued", execution_id=str(execution.id), case=case.name, trigger=trigger)
     return execution
@@ -130,7 +131,8 @@ def suite_run_start(
     triggered_by=None,
     inline: bool = False,
 ) -> SuiteRun:
-    """Queue one execution per case of the suite, in the suite's order.
+    """Queue one execution per case of the suite, in the suite's order, and send their tasks
+    longest first (see `executions_longest_first`).
 
     Raises ValidationFailed for an empty suite or an environment of another project.
     """
@@ -148,7 +150,7 @@ def suite_run_start(
         triggered_by=triggered_by,
         total=len(cases),
     )
-    for case in cases:
+    executions = [
         execution_create(
             case=case,
             trigger=trigger,
@@ -157,9 +159,34 @@ def suite_run_start(
             triggered_by=triggered_by,
             suite_run=suite_run,
             inline=inline,
+            enqueue=False,
         )
+        for case in cases
+    ]
+    if not inline:
+        ordered = executions_longest_first(executions, environment_id=environment.pk if environment else None)
+        transaction.on_commit(lambda: [execution_enqueue(execution_id=execution.id) for execution in ordered])
     logger.info("suite_run_queued", suite_run_id=str(suite_run.id), suite=suite.name, cases=len(cases))
     return suite_run
+
+
+def executions_longest_first(executions: list[Execution], *, environment_id=None) -> list[Execution]:
+    """The order in which to hand a suite run's executions to the workers: longest first.
+
+    Workers take tasks one at a time in the order they were sent (prefetch 1, late acks), so this
+    is longest-processing-time-first list scheduling: the long cases start at once, and the short
+    ones fill the gaps at the end, which keeps a suite's wall time on N workers close to the
+    ideal (total work / N, or its longest case). Durations are each case's recent median (one
+    query, `selectors.case_durations_recent`). A case with no passing run yet goes first, in the
+    suite's order: it may be long, and guessing it short is what would make it finish last.
+    """
+    durations = selectors.case_durations_recent(
+        [execution.test_case_id for execution in executions], environment_id=environment_id
+    )
+    unknown = [execution for execution in executions if execution.test_case_id not in durations]
+    known = [execution for execution in executions if execution.test_case_id in durations]
+    # sorted() is stable: cases of equal duration keep the suite's order.
+    return unknown + sorted(known, key=lambda execution: -durations[execution.test_case_id])
 
 
 def execution_enqueue(*, execution_id) -> bool:
