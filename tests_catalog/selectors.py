@@ -83,6 +83,21 @@ def test_cases_visible_to(user) -> QuerySet[TestCase]:
     )
 
 
+def tag_names_by_case(case_ids) -> dict:
+    """{case id: its tag names in name order} for a page of cases, in one query."""
+    names: dict = {}
+    if not case_ids:
+        return names
+    pairs = (
+        TestCase.tags.through.objects.filter(testcase_id__in=case_ids)
+        .order_by("tag__name")
+        .values_list("testcase_id", "tag__name")
+    )
+    for case_id, name in pairs:
+        names.setdefault(case_id, []).append(name)
+    return names
+
+
 def environments_visible_to(user) -> QuerySet[Environment]:
     return Environment.objects.filter(project_id__in=project_ids_with_role(user, Role.VIEWER)).prefetch_related(
         Prefetch("variables", queryset=EnvironmentVariable.objects.order_by("name"))

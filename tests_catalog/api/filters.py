@@ -3,12 +3,15 @@
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema_field
 
 from tests_catalog.models import TestCase, priority_rank
 
 SORT_FIELDS = ("name", "created_at", "updated_at", "priority", "status")
+# pg_trgm indexes (migration 0004) serve LIKE patterns of three characters or more.
+SEARCH_INDEXED_LENGTH = 3
 
 
 class TagsField(forms.Field):
@@ -72,6 +75,13 @@ class TestCaseFilter(django_filters.FilterSet):
         if sort_by == "priority":
             queryset = queryset.annotate(priority_rank=priority_rank())
             sort_by = "priority_rank"
+        if len(self.form.cleaned_data.get("search") or "") >= SEARCH_INDEXED_LENGTH:
+            # Sorting by an expression no index holds makes PostgreSQL take the trigram index's
+            # matches first and sort those, rather than walk the sort column's index testing every
+            # row against the search until a page is full (0.27 s instead of 15 ms at 100 000
+            # cases). A search matching most of the table then sorts it, as a count does anyway.
+            queryset = queryset.annotate(search_sort_key=Coalesce(F(sort_by), F(sort_by)))
+            sort_by = "search_sort_key"
         sign = "-" if descending else ""
         # The id breaks ties so that pages never repeat or skip a case.
         return queryset.order_by(f"{sign}{sort_by}", f"{sign}id")

@@ -4,6 +4,7 @@ from zoneinfo import available_timezones
 
 from rest_framework import serializers
 
+from jbtestsuite.listing import ValuesRepresentation
 from tests_catalog import step_actions
 from tests_catalog.models import EnvironmentVariable, Role, TestCase, TestStep
 from tests_catalog.services import steps_errors
@@ -89,6 +90,13 @@ class TestCaseListSerializer(serializers.Serializer):
     last_execution_status = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+# The list page's JSON from values() rows (jbtestsuite.listing); `tags` come from one more query,
+# put on each row as `tag_names` (tests_catalog.selectors.tag_names_by_case).
+TEST_CASE_LIST_VALUES = ValuesRepresentation(
+    TestCaseListSerializer, lookups={"tags": None}, represent={"tags": lambda row: row["tag_names"]}
+)
 
 
 class TestCaseDetailSerializer(TestCaseListSerializer):

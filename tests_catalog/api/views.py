@@ -15,6 +15,7 @@ from jbtestsuite.pagination import CursorEnvelopePagination
 from tests_catalog import selectors, services
 from tests_catalog.api import filters
 from tests_catalog.api.serializers import (
+    TEST_CASE_LIST_VALUES,
     DuplicateSerializer,
     EnvironmentSerializer,
     MemberSerializer,
@@ -94,7 +95,12 @@ class TestCaseViewSet(CatalogViewSet):
 
     @extend_schema(summary="List test cases", responses=TestCaseListSerializer(many=True))
     def list(self, request):
-        return self.paginated(self.filter_queryset(self.get_queryset()), TestCaseListSerializer)
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = self.paginate_queryset(TEST_CASE_LIST_VALUES.values(queryset))
+        tags = selectors.tag_names_by_case([row["id"] for row in rows])
+        for row in rows:
+            row["tag_names"] = tags.get(row["id"], [])
+        return self.get_paginated_response(TEST_CASE_LIST_VALUES(rows))
 
     @extend_schema(summary="Create a test case with its steps", request=TestCaseWriteSerializer,
                    responses={201: TestCaseDetailSerializer})  # fmt: skip
