@@ -17,10 +17,16 @@ def _compose():
 
 def test_it_defines_the_services_with_the_expected_images():
     services = _compose()["services"]
-    assert set(services) == {"postgres", "redis", "selenium", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "selenium", "selenium-hub", "chrome-node", "web", "worker", "beat"}
     assert services["postgres"]["image"] == "postgres:16"
     assert services["redis"]["image"] == "redis:7"
     assert services["selenium"]["image"].startswith("selenium/standalone-chromium")
+    # The Grid is opt-in (--profile grid), its nodes scale and find the hub's event bus.
+    assert services["selenium-hub"]["image"].startswith("selenium/hub")
+    assert services["chrome-node"]["image"].startswith("selenium/node-chromium")
+    assert services["selenium-hub"]["profiles"] == services["chrome-node"]["profiles"] == ["grid"]
+    assert services["chrome-node"]["environment"]["SE_EVENT_BUS_HOST"] == "selenium-hub"
+    assert "container_name" not in services["chrome-node"]
     assert "gunicorn" in services["web"]["command"]
     assert "celery -A jbtestsuite worker" in services["worker"]["command"]
     assert "celery -A jbtestsuite beat" in services["beat"]["command"]
@@ -32,7 +38,7 @@ def test_it_passes_only_variables_the_settings_read():
         passed = set(services[name]["environment"])
         assert passed, name
         assert passed <= set(VARIABLES), f"{name} passes unknown variables: {passed - set(VARIABLES)}"
-        assert services[name]["environment"]["SELENIUM_HUB_URL"].startswith("http://selenium:4444")
+        assert services[name]["environment"]["SELENIUM_HUB_URL"] == "${SELENIUM_HUB_URL:-http://selenium:4444/wd/hub}"
 
 
 def test_it_documents_every_variable_in_env_example():
