@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "notifications",
     "artifacts",
     "demo",
+    # After executions: it adds the "explain" button to the execution page registered there.
+    "assistant",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +266,30 @@ NOTIFICATION_RETRY_BASE_SECONDS = config.int("NOTIFICATION_RETRY_BASE_SECONDS", 
 OPENAI_API_KEY = config.secret("OPENAI_API_KEY")
 OPENAI_BASE_URL = config.url("OPENAI_BASE_URL", "", schemes=("http", "https"))
 OPENAI_MODEL = config.str("OPENAI_MODEL", "gpt-4o-mini")
+# The model that reads screenshots when explaining failures; default: OPENAI_MODEL.
+OPENAI_VISION_MODEL = config.str("OPENAI_VISION_MODEL", "") or OPENAI_MODEL
+OPENAI_TIMEOUT_SECONDS = config.int("OPENAI_TIMEOUT_SECONDS", 60, minimum=1)
+# Extra tries after a 429 or 5xx answer (or a dropped connection), waiting base, 2 x base... seconds.
+OPENAI_MAX_RETRIES = config.int("OPENAI_MAX_RETRIES", 3, minimum=0)
+OPENAI_RETRY_BASE_MS = config.int("OPENAI_RETRY_BASE_MS", 1000, minimum=0)
+# How the answer's schema is enforced: structured (json_schema), tools (a forced function call)
+# or json (JSON mode + our validation, for servers that cannot enforce a schema).
+OPENAI_RESPONSE_FORMAT = config.str("OPENAI_RESPONSE_FORMAT", "structured", choices=("structured", "tools", "json"))
+# Whether the generation model takes images (the page screenshot goes with each snapshot).
+OPENAI_SEND_IMAGES = config.bool("OPENAI_SEND_IMAGES", True)
+# US dollars per million tokens, for the cost estimate kept with each job.
+_prices = config.str("OPENAI_PRICE_PER_MILLION_TOKENS", "0.15,0.60")
+try:
+    OPENAI_PRICE_INPUT, OPENAI_PRICE_OUTPUT = (float(part) for part in _prices.split(","))
+except ValueError:
+    raise ConfigError(
+        f"OPENAI_PRICE_PER_MILLION_TOKENS={_prices!r} is invalid: expected input,output prices such as 0.15,0.60"
+    ) from None
+ASSISTANT_DAILY_TOKEN_BUDGET = config.int("ASSISTANT_DAILY_TOKEN_BUDGET", 500_000, minimum=0)
+ASSISTANT_TIME_LIMIT_SECONDS = config.int("ASSISTANT_TIME_LIMIT_SECONDS", 600, minimum=10)
+# Model turns (observe, act) a generation may take before it stops with its partial steps.
+ASSISTANT_MAX_TURNS = config.int("ASSISTANT_MAX_TURNS", 12, minimum=1)
+ASSISTANT_MAX_STEPS = config.int("ASSISTANT_MAX_STEPS", 40, minimum=1)
 UPLOAD_DIR = Path(config.str("UPLOAD_DIR", str(DATA_DIR / "uploads"))).resolve()
 MAX_UPLOAD_SIZE = config.int("MAX_UPLOAD_SIZE", 10 * 1024 * 1024, minimum=1)
 ALLOWED_FILE_TYPES = config.list(

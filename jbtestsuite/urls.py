@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("executions.urls")),
     path("", include("notifications.urls")),
     path("", include("artifacts.urls")),
+    path("", include("assistant.urls")),
 ]
 
 urlpatterns = [
