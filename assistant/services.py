@@ -165,26 +165,30 @@ def explanation_approve(*, explanation: FailureExplanation, user) -> FailureExpl
         case = TestCase.objects.select_for_update().filter(pk=row.execution.test_case_id).first()
         if case is None:
             raise Conflict("The case this execution ran no longer exists.", {"test_case": ["Deleted."]})
-        if _case_steps(case) != _comparable(row.steps_before):
+        # Marked outdated in this same transaction, which must commit: the refusal comes after it.
+        outdated = _case_steps(case) != _comparable(row.steps_before)
+        if outdated:
             FailureExplanation.objects.filter(pk=row.pk).update(proposal=ProposalStatus.OUTDATED)
-            raise Conflict(
-                "The case's steps changed since the proposal was made; explain the failure again.",
-                {"steps": ["Changed since the proposal."]},
-            )
-        credit = {
-            "explanation": str(row.pk),
-            "approved_by": user.get_username(),
-            "approved_at": timezone.now().isoformat(),
-            "model": row.model,
-            "summary": row.explanation[:300],
-        }
-        metadata = dict(case.metadata or {})
-        metadata["assistant_changes"] = [*metadata.get("assistant_changes", []), credit][-20:]
-        note = f"Proposed by the AI assistant ({row.model}); approved by {user.get_username()}"
-        case_version_record(case=case, steps=row.steps_after, user=user, metadata=metadata, note=note)
-        row.proposal = ProposalStatus.APPROVED
-        row.decided_by, row.decided_at = user, timezone.now()
-        row.save(update_fields=["proposal", "decided_by", "decided_at"])
+        else:
+            credit = {
+                "explanation": str(row.pk),
+                "approved_by": user.get_username(),
+                "approved_at": timezone.now().isoformat(),
+                "model": row.model,
+                "summary": row.explanation[:300],
+            }
+            metadata = dict(case.metadata or {})
+            metadata["assistant_changes"] = [*metadata.get("assistant_changes", []), credit][-20:]
+            note = f"Proposed by the AI assistant ({row.model}); approved by {user.get_username()}"
+            case_version_record(case=case, steps=row.steps_after, user=user, metadata=metadata, note=note)
+            row.proposal = ProposalStatus.APPROVED
+            row.decided_by, row.decided_at = user, timezone.now()
+            row.save(update_fields=["proposal", "decided_by", "decided_at"])
+    if outdated:
+        raise Conflict(
+            "The case's steps changed since the proposal was made; explain the failure again.",
+            {"steps": ["Changed since the proposal."]},
+        )
     logger.info("explanation_patch_approved", explanation_id=str(row.pk), case_id=str(case.pk))
     return row
 
