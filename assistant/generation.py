@@ -182,8 +182,13 @@ class _Loop:
                                        "assertions (assert_text, assert_url, ...)."}  # fmt: skip
                         snapshot = run.snapshot
                         continue
-                    self.say(f"the goal is reached in {len(self.accepted)} steps")
-                    return self.accepted
+                    # The page had the model's thinking time to settle; a fresh replay has not.
+                    replay = self.dry_run(self.accepted, reset=True)
+                    if replay.result.status == "passed":
+                        self.say(f"the goal is reached in {len(self.accepted)} steps; a fresh replay passed")
+                        return self.accepted
+                    last_result, snapshot = self.replay_failed(replay)
+                    continue
                 snapshot, last_result = run.snapshot, {"status": "passed", "message": f"{len(steps)} step(s) passed"}
                 self.idle_turns = 0
                 continue
@@ -205,6 +210,31 @@ class _Loop:
                 raise GenerationStopped(f"The accepted steps did not replay green: {replay.result.error_message}")
             snapshot = replay.snapshot
         raise GenerationStopped(f"The goal was not reached within {settings.ASSISTANT_MAX_TURNS} model turns.")
+
+    def replay_failed(self, replay) -> tuple[dict, object]:
+        """Keep the steps before the one that failed on a fresh replay, and say why to the model."""
+        bad = next(o for o in replay.result.step_outcomes if o.status in ("failed", "error"))
+        position = next(i for i, o in enumerate(replay.result.step_outcomes) if o is bad)
+        failed_step = self.accepted[position]
+        key = _step_key(failed_step)
+        self.failed_keys[key] = self.failed_keys.get(key, 0) + 1
+        self.accepted = self.accepted[:position]
+        self.say(f"on a fresh replay, step {_describe(failed_step)} {bad.status}: {bad.message[:200]}")
+        result = {
+            "status": bad.status,
+            "failed_step": failed_step,
+            "message": bad.message,
+            "passed_before_it": position,
+            "note": "This step passed while you looked at the page, but failed when the case was replayed from "
+            "the start: the page was not ready yet. Wait for what it needs (wait_for_*, with timeout_ms when "
+            "slow). The failed step and the ones after it were dropped; send replacements.",
+        }
+        if position == 0:
+            raise GenerationStopped(f"The start page failed on a fresh replay: {bad.message}")
+        recovered = self.dry_run(self.accepted, reset=True)
+        if recovered.result.status != "passed":
+            raise GenerationStopped(f"The accepted steps did not replay green: {recovered.result.error_message}")
+        return result, recovered.snapshot
 
 
 def _describe(step: dict) -> str:

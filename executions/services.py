@@ -305,11 +305,29 @@ def execution_finish(
         execution.failing_step_index = failing_step_index
         execution.save(update_fields=["status", "finished_at", "duration_ms", "error_message", "failing_step_index"])
         logger.info("execution_finished", execution_id=str(execution.id), status=status)
-        if status in (RunStatus.FAILED, RunStatus.ERROR) and execution.attempt < execution.max_attempts:
+        retried = status in (RunStatus.FAILED, RunStatus.ERROR) and execution.attempt < execution.max_attempts
+        if retried:
             _attempt_next(execution)
         elif execution.suite_run_id:
             suite_run_refresh(suite_run_id=execution.suite_run_id)
+        transaction.on_commit(
+            lambda: execution_finished_announce(execution_id=execution.id, status=status, final_attempt=not retried)
+        )
     return True
+
+
+def execution_finished_announce(*, execution_id, status: str, final_attempt: bool) -> None:
+    """Tell the apps above (the assistant's automatic explanations...) that a run ended; never raises."""
+    for receiver, outcome in signals.execution_finished.send_robust(
+        sender=Execution, execution_id=execution_id, status=status, final_attempt=final_attempt
+    ):
+        if isinstance(outcome, Exception):
+            logger.warning(
+                "execution_finished_receiver_failed",
+                execution_id=str(execution_id),
+                receiver=getattr(receiver, "__qualname__", repr(receiver)),
+                error=type(outcome).__name__,
+            )
 
 
 def _attempt_next(execution: Execution) -> Execution:

@@ -212,6 +212,9 @@ SPECTACULAR_SETTINGS = {
         "ArtifactKindEnum": "artifacts.models.ArtifactKind.choices",
         "NotifyOnEnum": "notifications.models.NotifyOn.choices",
         "RunSourceEnum": "notifications.models.RunSource.choices",
+        "AssistantJobStatusEnum": "assistant.models.JobStatus.choices",
+        "FailureCategoryEnum": "assistant.models.Category.choices",
+        "ProposalStatusEnum": "assistant.models.ProposalStatus.choices",
     },
 }
 

@@ -64,8 +64,21 @@ class ScriptedModel:
         return [json.loads(raw) for raw in self.requests]
 
 
+def _prompt_tokens(body: dict) -> int:
+    """About what a real model would count: 4 characters a token, a low-detail image 85 tokens."""
+    images = 0
+    messages = []
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if isinstance(content, list):
+            images += sum(1 for part in content if part.get("type") == "image_url")
+            content = [part for part in content if part.get("type") != "image_url"]
+        messages.append({**message, "content": content})
+    return max(1, len(json.dumps(messages)) // 4 + 85 * images)
+
+
 def _completion(body: dict, content: str) -> dict:
-    prompt_tokens = max(1, len(json.dumps(body.get("messages", []))) // 4)
+    prompt_tokens = _prompt_tokens(body)
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if body.get("tools"):
         name = body["tools"][0]["function"]["name"]

@@ -113,7 +113,18 @@ def test_it_shows_the_proposal_page_in_chromium(model, live_server, staff, proje
         text = driver.find_element("tag name", "body").text
         assert "test needs update" in text and "Approve the change" in text
         assert "click id=login-submit" in text and "passed" in text
-        if os.environ.get("JB_SCREENSHOT_DIR"):
-            driver.save_screenshot(os.path.join(os.environ["JB_SCREENSHOT_DIR"], "explanation.png"))
+        shots = os.environ.get("JB_SCREENSHOT_DIR")  # set it to look at the pages
+        if shots:
+            driver.save_screenshot(os.path.join(shots, "explanation.png"))
+        driver.get(f"{live_server.url}{reverse('admin:executions_execution_change', args=[explanation.execution_id])}")
+        panel = driver.find_element("id", "assistant-panel").text
+        assert "test needs update" in panel and "Explain again" in panel
+        if shots:
+            driver.execute_script("document.getElementById('assistant-panel').scrollIntoView()")
+            driver.save_screenshot(os.path.join(shots, "execution.png"))
+        driver.get(f"{live_server.url}{reverse('admin:assistant_generationjob_add')}")
+        assert "Description" in driver.find_element("id", "generationjob_form").text
+        if shots:
+            driver.save_screenshot(os.path.join(shots, "generation_add.png"))
     finally:
         browsers.release(browser)
