@@ -254,10 +254,10 @@ def explanation_run(*, explanation_id, browsers=None) -> str | None:
 
 def _patch_dry_run(steps: list[dict], execution, values, secrets, browsers) -> tuple[dict, int]:
     """Try the patched steps on a copy (plain steps in a fresh browser; no case is touched)."""
-    from executions import engine
+    from executions import worker
     from executions.runner.snapshot import steps_dry_run
 
-    browsers = browsers or engine.worker_browser()
+    browsers = browsers or worker.worker_browser()
     browser = browsers.acquire()
     try:
         run = steps_dry_run(

@@ -265,12 +265,12 @@ def generation_run(*, job_id, browsers=None) -> str | None:
     Every failure ends the job with a message (timeout, invalid JSON, unknown action, loop,
     budget, a red dry run); the case is stored only once its dry run passed.
     """
-    from executions import engine
+    from executions import worker
 
     if not generation_claim(job_id=job_id):
         return None
     job = GenerationJob.objects.select_related("project", "environment").get(pk=job_id)
-    browsers = browsers or engine.worker_browser()
+    browsers = browsers or worker.worker_browser()
     loop = None
     try:
         loop = _Loop(job, browsers)
@@ -309,8 +309,8 @@ def _end_failed(job, loop, message: str, **fields) -> str:
 
 def _case_store_and_verify(job: GenerationJob, loop: _Loop, steps: list[dict], browsers) -> str:
     """Store the draft case, run it once as a real execution (no model), keep it only if green."""
-    from executions import engine
     from executions import services as execution_services
+    from executions import worker
     from executions.models import Trigger
     from tests_catalog import services as catalog_services
 
@@ -342,7 +342,7 @@ def _case_store_and_verify(job: GenerationJob, loop: _Loop, steps: list[dict], b
     except ApplicationError as error:
         return _end_failed(job, loop, f"The steps could not be stored: {error.message}")
     started = time.monotonic()
-    status = engine.execution_run(execution_id=execution.pk, browsers=browsers)
+    status = worker.execution_run(execution_id=execution.pk, browsers=browsers)
     loop.browser_ms += int((time.monotonic() - started) * 1000)
     execution.refresh_from_db()
     if status != "passed":

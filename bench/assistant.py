@@ -133,7 +133,7 @@ def main() -> None:
         from assistant.generation import generation_run
         from assistant.models import AssistantSettings
         from assistant.services import generation_request
-        from executions import engine
+        from executions import worker
         from executions.runner.browser import WorkerBrowser
         from tests_catalog.models import Environment, EnvironmentVariable
 
@@ -144,7 +144,7 @@ def main() -> None:
         EnvironmentVariable.objects.create(environment=environment, name="username", value="demo")
         EnvironmentVariable.objects.create(environment=environment, name="password", value="demo-pass-2026",
                                            secret=True)  # fmt: skip
-        browsers = WorkerBrowser(engine.browser_config(), reuse=True)
+        browsers = WorkerBrowser(worker.browser_config(), reuse=True)
         browsers.acquire()  # the first start is the worker's, not the task's
         details = []
         try:

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from assistant.models import AssistantSettings
 from assistant.tests.fake_openai import scripted_model_served
-from executions import engine
+from executions import worker
 from executions.runner.browser import WorkerBrowser
 from executions.tests.page_server import pages_served
 from tests_catalog.models import Environment, EnvironmentVariable, Membership, Project, Role
@@ -46,7 +46,7 @@ def pages_url():
 
 @pytest.fixture(scope="session")
 def browsers():
-    keeper = WorkerBrowser(engine.browser_config(), reuse=True)
+    keeper = WorkerBrowser(worker.browser_config(), reuse=True)
     yield keeper
     keeper.close()
 

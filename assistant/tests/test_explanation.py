@@ -9,7 +9,7 @@ from assistant.explanation import explanation_run
 from assistant.models import AssistantSettings, FailureExplanation
 from assistant.services import explanation_approve, explanation_reject, explanation_request
 from assistant.tests.conftest import SECRET, step
-from executions import engine, services
+from executions import services, worker
 from executions.tests.conftest import api_client
 from jbtestsuite.errors import Conflict
 from tests_catalog.models import TestCase, TestStep
@@ -38,7 +38,7 @@ def failed_execution(model, project, environment, editor, browsers):
         TestStep.objects.create(case=case, order_index=index, action=action, selector_type=selector_type,
                                 selector=selector, value=value)  # fmt: skip
     execution = services.execution_create(case=case, trigger="cli", environment=environment, inline=True)
-    assert engine.execution_run(execution_id=execution.pk, browsers=browsers) == "failed"
+    assert worker.execution_run(execution_id=execution.pk, browsers=browsers) == "failed"
     execution.refresh_from_db()
     return execution
 
@@ -108,7 +108,7 @@ def test_it_applies_an_approved_patch_crediting_the_assistant(model, failed_exec
     credit = case.metadata["assistant_changes"][-1]
     assert credit["explanation"] == str(explanation.pk) and credit["approved_by"] == "editor"
     rerun = services.execution_create(case=case, trigger="cli", environment=failed_execution.environment, inline=True)
-    assert engine.execution_run(execution_id=rerun.pk, browsers=browsers) == "passed"
+    assert worker.execution_run(execution_id=rerun.pk, browsers=browsers) == "passed"
 
 
 def test_it_refuses_a_patch_for_a_case_that_changed_since(model, failed_execution, editor, browsers,

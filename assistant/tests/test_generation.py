@@ -10,7 +10,7 @@ from assistant.models import GenerationJob, ModelExchange
 from assistant.services import generation_request
 from assistant.tests.conftest import LOGIN_STEPS, SECRET, answer, step
 from assistant.tests.fake_openai import Delay, Status
-from executions import engine, services
+from executions import services, worker
 from executions.models import Execution
 from tests_catalog.models import TestCase
 
@@ -71,7 +71,7 @@ def test_it_replays_a_generated_case_without_calling_the_model(model, editor, pr
     case.status = "active"
     case.save()
     execution = services.execution_create(case=case, trigger="cli", environment=environment, inline=True)
-    assert engine.execution_run(execution_id=execution.pk, browsers=browsers) == "passed"
+    assert worker.execution_run(execution_id=execution.pk, browsers=browsers) == "passed"
     assert len(model.requests) == calls
 
 

@@ -6,7 +6,7 @@ from celery.contrib.testing.worker import start_worker
 
 from assistant.models import AssistantSettings, FailureExplanation, GenerationJob
 from assistant.tests.conftest import LOGIN_STEPS, answer
-from executions import engine
+from executions import worker
 from executions.tests.conftest import api_client, case_with_steps, wait_for
 from jbtestsuite.celery import app as celery_app
 
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pyte
 def worker_thread():
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
         yield
-    engine.worker_browser_close()
+    worker.worker_browser_close()
 
 
 def test_it_writes_a_case_on_a_real_worker(model, editor, project, environment, worker_thread):

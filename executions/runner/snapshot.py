@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from executions.runner.browser import Browser
-from executions.runner.execution import secrets_mask, steps_run
 from executions.runner.outcomes import RunResult
+from executions.runner.steps import secrets_mask, steps_run
 
 logger = logging.getLogger(__name__)
 
