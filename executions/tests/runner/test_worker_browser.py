@@ -7,6 +7,8 @@ import signal
 import time
 
 import pytest
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from executions.runner.browser import BrowserConfig, WorkerBrowser, child_process_ids, process_tree_kill
 from executions.runner.steps import steps_run
@@ -142,3 +144,46 @@ def _is_zombie(pid):
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+LEFT_BEHIND = """
+    const done = arguments[arguments.length - 1];
+    indexedDB.databases().then((databases) => done({
+        cookie: document.cookie,
+        local: Object.keys(localStorage).sort(),
+        session: Object.keys(sessionStorage).sort(),
+        databases: databases.map((database) => database.name),
+        history: history.length,
+    }));
+"""
+
+
+@pytest.mark.parametrize("left", ["dialog", "frame", "second window", "blank first window"])
+def test_it_lets_nothing_of_a_case_leak_into_the_next(worker_browser, pages_url, left):
+    from selenium.common.exceptions import NoAlertPresentException
+
+    browser = worker_browser.acquire()
+    driver = browser.driver
+    driver.get(f"{pages_url}/leaky.html?{'alert' if left == 'dialog' else ''}")
+    if left == "dialog":
+        WebDriverWait(driver, 5).until(expected_conditions.alert_is_present())
+    elif left == "frame":
+        driver.switch_to.frame("inner")
+        assert driver.find_element("id", "inside").text == "inside the frame"
+    else:
+        if left == "blank first window":
+            driver.get("about:blank")
+        driver.switch_to.new_window("tab")
+        driver.get(f"{pages_url}/leaky.html")
+
+    again = worker_browser.acquire()
+
+    assert again is browser
+    assert len(driver.window_handles) == 1
+    assert driver.current_url == "about:blank"
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 - the lookup is the point
+    driver.get(f"{pages_url}/second.html")  # the same origin: it would see whatever was left
+    assert driver.execute_async_script(LEFT_BEHIND) == {
+        "cookie": "", "local": [], "session": [], "databases": [], "history": 2
+    }  # fmt: skip
