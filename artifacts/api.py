@@ -7,8 +7,8 @@ import json
 import django_filters
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -17,9 +17,9 @@ from artifacts import selectors, services
 from artifacts.downloads import artifact_file_response
 from artifacts.models import Artifact
 from artifacts.uploads import SizeLimitedMultiPartParser
-from jbtestsuite.errors import Forbidden, NotFound
-from tests_catalog.models import Role
-from tests_catalog.selectors import user_has_role
+from jbtestsuite.errors import NotFound
+from tests_catalog.api.scoping import DestroyInProject, ProjectScopedViewSet
+from tests_catalog.services import project_role_require
 
 
 class ArtifactSerializer(serializers.ModelSerializer):
@@ -87,14 +87,16 @@ class FileRenderer(BaseRenderer):
         return json.dumps(data).encode() if isinstance(data, dict | list) else data
 
 
-class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(destroy=extend_schema(responses={204: None}))
+class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DestroyInProject, ProjectScopedViewSet):
+    model = Artifact
+    object_label = "Artifact"
+    doing = "Deleting artifacts"
     serializer_class = ArtifactSerializer
     filterset_class = ArtifactFilter
     parser_classes = [SizeLimitedMultiPartParser]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return Artifact.objects.none()
+    def visible_queryset(self):
         return selectors.artifacts_visible_to(self.request.user)
 
     @extend_schema(request={"multipart/form-data": ArtifactUploadSerializer}, responses={201: ArtifactSerializer})
@@ -113,13 +115,8 @@ class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         body = ArtifactSerializer(artifact, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={204: None})
-    def destroy(self, request, pk=None):
-        artifact = self.get_object()
-        if not user_has_role(request.user, artifact.project_id, Role.EDITOR):
-            raise Forbidden("Deleting artifacts needs the editor role in the project.")
+    def object_delete(self, artifact):
         services.artifact_delete(artifact=artifact)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file, streamed.")})
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, FileRenderer])
@@ -143,6 +140,5 @@ class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 if owner["step_result"] is None:
                     raise NotFound("No such step result.", {"step_result": ["No such step result."]})
             project_id = (owner.get("execution") or owner["step_result"].execution).project_id
-        if not user_has_role(user, project_id, Role.EDITOR):
-            raise Forbidden("Uploading artifacts needs the editor role in the project.")
+        project_role_require(user=user, project=project_id, role=self.write_role, doing="Uploading artifacts")
         return owner

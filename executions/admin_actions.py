@@ -53,9 +53,6 @@ def run_now(modeladmin, request, queryset):
         if not user_has_role(request.user, obj.project_id, Role.EDITOR):
             modeladmin.message_user(request, f"{obj}: you need the editor role to run it.", messages.WARNING)
             continue
-        if environment is not None and environment.project_id != obj.project_id:
-            modeladmin.message_user(request, f"{obj}: {environment} belongs to another project.", messages.WARNING)
-            continue
         try:
             if isinstance(obj, TestCase):
                 run = services.execution_create(case=obj, trigger=Trigger.ADMIN, environment=environment,

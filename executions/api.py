@@ -5,8 +5,8 @@ import datetime
 import django_filters
 from django.db import transaction
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -16,8 +16,13 @@ from jbtestsuite.errors import ValidationFailed
 from jbtestsuite.listing import ValuesRepresentation
 from jbtestsuite.pagination import CursorEnvelopePagination
 from tests_catalog import services as catalog_services
-from tests_catalog.models import Environment, Role, TestCase, TestSuite
-from tests_catalog.selectors import project_ids_with_role
+from tests_catalog.api.scoping import (
+    ProjectScopedModelViewSet,
+    ProjectScopedViewSet,
+    ProjectScopedWriteSerializer,
+    VisiblePrimaryKeyField,
+)
+from tests_catalog.models import Environment, TestCase, TestSuite
 
 
 class StepArtifactSerializer(serializers.Serializer):
@@ -108,27 +113,15 @@ class SuiteRunDetailSerializer(SuiteRunSerializer):
         read_only_fields = fields
 
 
-class _VisiblePrimaryKeyField(serializers.PrimaryKeyRelatedField):
-    """Looks objects up among the requesting user's projects only: others 'do not exist'."""
-
-    def get_queryset(self):
-        user = self.context["request"].user
-        return self.queryset.filter(project_id__in=project_ids_with_role(user))
-
-
 class ExecutionCreateSerializer(serializers.Serializer):
-    test_case = _VisiblePrimaryKeyField(queryset=TestCase.objects.select_related("project"), required=False)
-    suite = _VisiblePrimaryKeyField(queryset=TestSuite.objects.all(), required=False)
-    environment = _VisiblePrimaryKeyField(queryset=Environment.objects.all(), required=False, allow_null=True)
+    test_case = VisiblePrimaryKeyField(queryset=TestCase.objects.select_related("project"), required=False)
+    suite = VisiblePrimaryKeyField(queryset=TestSuite.objects.all(), required=False)
+    environment = VisiblePrimaryKeyField(queryset=Environment.objects.all(), required=False, allow_null=True)
     variables = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
 
     def validate(self, attrs):
         if bool(attrs.get("test_case")) == bool(attrs.get("suite")):
             raise serializers.ValidationError({"test_case": ["Give exactly one of test_case or suite."]})
-        target = attrs.get("test_case") or attrs.get("suite")
-        environment = attrs.get("environment")
-        if environment is not None and environment.project_id != target.project_id:
-            raise serializers.ValidationError({"environment": ["The environment belongs to another project."]})
         return attrs
 
 
@@ -171,19 +164,14 @@ class SuiteRunFilter(django_filters.FilterSet):
         fields = ["project", "suite", "status", "trigger"]
 
 
-def _require_editor(user, project_id) -> None:
-    catalog_services.project_editor_require(user=user, project_id=project_id, doing="Running tests")
-
-
-class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = Execution.objects.none()  # for the schema; requests use get_queryset
+class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    model = Execution
+    object_label = "Execution"
+    doing = "Running tests"
     filterset_class = ExecutionFilter
     pagination_class = CursorEnvelopePagination
-    lookup_value_converter = "uuid"
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible_queryset(self):
         if self.action == "retrieve":
             return selectors.execution_with_results(self.request.user)
         # The id breaks ties, so pages never repeat or skip an execution and cursors work.
@@ -210,7 +198,9 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         target = data.get("test_case") or data.get("suite")
-        _require_editor(request.user, target.project_id)
+        catalog_services.project_role_require(
+            user=request.user, project=target.project_id, role=self.write_role, doing=self.doing
+        )
         common = {
             "trigger": Trigger.API,
             "environment": data.get("environment"),
@@ -236,36 +226,31 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(request=None, responses=ExecutionSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        execution = self.get_object()
-        _require_editor(request.user, execution.project_id)
-        execution = services.execution_cancel(execution=execution)
+        execution = services.execution_cancel(execution=self.get_object())
         return Response(ExecutionSerializer(execution, context={"request": request}).data)
 
 
-class SuiteRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = SuiteRun.objects.none()  # for the schema; requests use get_queryset
+class SuiteRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    model = SuiteRun
+    object_label = "Suite run"
+    doing = "Running tests"
     filterset_class = SuiteRunFilter
-    lookup_value_converter = "uuid"
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible_queryset(self):
         queryset = selectors.suite_runs_visible_to(self.request.user)
-        if self.action == "retrieve":
+        if self.action in ("retrieve", "cancel"):
             queryset = queryset.prefetch_related(selectors.suite_run_executions())
         return queryset
 
     def get_serializer_class(self):
-        return SuiteRunDetailSerializer if self.action == "retrieve" else SuiteRunSerializer
+        return SuiteRunDetailSerializer if self.action in ("retrieve", "cancel") else SuiteRunSerializer
 
     @extend_schema(request=None, responses=SuiteRunDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         suite_run = self.get_object()
-        _require_editor(request.user, suite_run.project_id)
         services.suite_run_cancel(suite_run=suite_run)
-        suite_run = self.get_queryset().get(pk=suite_run.pk)
-        return Response(SuiteRunDetailSerializer(suite_run, context={"request": request}).data)
+        return self.detail_response(suite_run)
 
 
 # --- Schedules -------------------------------------------------------------------------------
@@ -280,11 +265,11 @@ class ScheduleLastRunSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class ScheduleSerializer(serializers.Serializer):
+class ScheduleSerializer(ProjectScopedWriteSerializer):
     id = serializers.UUIDField(read_only=True)
     project = serializers.UUIDField(source="project_id", help_text="Required when creating; cannot change.")
-    suite = _VisiblePrimaryKeyField(queryset=TestSuite.objects.all())
-    environment = _VisiblePrimaryKeyField(queryset=Environment.objects.all(), required=False, allow_null=True)
+    suite = VisiblePrimaryKeyField(queryset=TestSuite.objects.all())
+    environment = VisiblePrimaryKeyField(queryset=Environment.objects.all(), required=False, allow_null=True)
     cron = serializers.CharField(
         max_length=100, required=False, allow_blank=True,
         help_text="`minute hour day-of-month month day-of-week` in `timezone`; or give `interval_seconds`.",
@@ -310,12 +295,7 @@ class ScheduleSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
-    def __init__(self, *args, creating: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not creating:
-            self.fields["project"].required = False
-            for name in ("enabled", "overlap"):
-                self.fields[name].default = serializers.empty
+    create_defaults = ("enabled", "overlap")
 
 
 class ScheduleFilter(django_filters.FilterSet):
@@ -328,41 +308,31 @@ class ScheduleFilter(django_filters.FilterSet):
         fields = ["project", "suite", "enabled"]
 
 
-def _require_schedule_editor(user, project_id) -> None:
-    catalog_services.project_editor_require(user=user, project_id=project_id, doing="Managing schedules")
+SCHEDULE_FIELDS = ("suite", "environment", "cron", "interval_seconds", "enabled", "overlap", "variables")
 
 
-class ScheduleViewSet(viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="List schedules"),
+    create=extend_schema(summary="Create a schedule", responses={201: ScheduleSerializer}),
+    retrieve=extend_schema(summary="A schedule with its next and last run"),
+    update=extend_schema(summary="Replace a schedule"),
+    partial_update=extend_schema(summary="Change some fields of a schedule"),
+    destroy=extend_schema(summary="Delete a schedule", responses={204: None}),
+)
+class ScheduleViewSet(ProjectScopedModelViewSet):
     """Suites that run by themselves. Other projects' schedules answer 404; viewers may only read."""
 
-    queryset = Schedule.objects.none()  # for the schema; requests use get_queryset
+    model = Schedule
+    object_label = "Schedule"
+    doing = "Managing schedules"
     serializer_class = ScheduleSerializer
     filterset_class = ScheduleFilter
-    lookup_value_converter = "uuid"
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible_queryset(self):
         return selectors.schedules_visible_to(self.request.user)
 
-    def _body(self, schedule, status_code=status.HTTP_200_OK):
-        schedule = self.get_queryset().get(pk=schedule.pk)
-        return Response(ScheduleSerializer(schedule, context=self.get_serializer_context()).data, status=status_code)
-
-    @extend_schema(summary="List schedules", responses=ScheduleSerializer(many=True))
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(ScheduleSerializer(page, many=True, context={"request": request}).data)
-
-    @extend_schema(summary="Create a schedule", responses={201: ScheduleSerializer})
-    def create(self, request):
-        payload = ScheduleSerializer(data=request.data, context={"request": request})
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        project = catalog_services.project_for_write(
-            user=request.user, project_id=data.pop("project_id"), role=Role.EDITOR
-        )
-        schedule = schedules.schedule_create(
+    def object_create(self, *, project, data):
+        return schedules.schedule_create(
             project=project,
             suite=data["suite"],
             environment=data.get("environment"),
@@ -372,25 +342,11 @@ class ScheduleViewSet(viewsets.GenericViewSet):
             enabled=data["enabled"],
             overlap=data["overlap"],
             variables=data.get("variables"),
-            created_by=request.user,
+            created_by=self.request.user,
         )
-        return self._body(schedule, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="A schedule with its next and last run")
-    def retrieve(self, request, pk=None):
-        return Response(ScheduleSerializer(self.get_object(), context={"request": request}).data)
-
-    def _update(self, request, *, partial: bool):
-        schedule = self.get_object()
-        payload = ScheduleSerializer(data=request.data, partial=partial, creating=False, context={"request": request})
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        _require_schedule_editor(request.user, schedule.project_id)
-        if "project_id" in data and data["project_id"] != schedule.project_id:
-            message = "A schedule cannot move to another project."
-            raise ValidationFailed(message, {"project": [message]})
-        names = ("suite", "environment", "cron", "interval_seconds", "enabled", "overlap", "variables")
-        changes = {name: data[name] for name in names if name in data}
+    def object_update(self, schedule, *, data, partial):
+        changes = {name: data[name] for name in SCHEDULE_FIELDS if name in data}
         if not partial:
             changes.setdefault("environment", None)
             changes.setdefault("variables", {})
@@ -398,20 +354,7 @@ class ScheduleViewSet(viewsets.GenericViewSet):
                 changes["cron"] = ""  # neither given: refused as a missing schedule
         if data.get("timezone"):
             changes["timezone_name"] = data["timezone"]
-        schedule = schedules.schedule_update(schedule=schedule, **changes)
-        return self._body(schedule)
+        return schedules.schedule_update(schedule=schedule, **changes)
 
-    @extend_schema(summary="Replace a schedule")
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    @extend_schema(summary="Change some fields of a schedule")
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
-
-    @extend_schema(summary="Delete a schedule", responses={204: None})
-    def destroy(self, request, pk=None):
-        schedule = self.get_object()
-        _require_schedule_editor(request.user, schedule.project_id)
+    def object_delete(self, schedule):
         schedules.schedule_delete(schedule=schedule)
-        return Response(status=status.HTTP_204_NO_CONTENT)

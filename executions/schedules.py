@@ -20,6 +20,7 @@ from executions import services
 from executions.models import ACTIVE_STATUSES, OverlapPolicy, Schedule, SuiteRun, Trigger
 from jbtestsuite.errors import ValidationFailed
 from tests_catalog.models import Environment, TestSuite
+from tests_catalog.services import environment_in_project_check
 
 logger = structlog.get_logger(__name__)
 
@@ -53,8 +54,10 @@ def schedule_fields_clean(
         errors["overlap"] = [f"Expected one of {', '.join(OverlapPolicy.values)}."]
     if suite.project_id != project.pk:
         errors["suite"] = ["The suite belongs to another project."]
-    if environment is not None and environment.project_id != project.pk:
-        errors["environment"] = ["The environment belongs to another project."]
+    try:
+        environment_in_project_check(environment=environment, project_id=project.pk)
+    except ValidationFailed as exc:
+        errors.update(exc.details)
     if errors:
         raise ValidationFailed(f"Invalid schedule: {', '.join(errors)}.", errors)
     return {

@@ -20,6 +20,7 @@ from executions import selectors, signals
 from executions.models import ACTIVE_STATUSES, FINAL_STATUSES, Execution, RunStatus, StepResult, SuiteRun
 from jbtestsuite.errors import Conflict, ValidationFailed
 from tests_catalog.models import Environment, TestCase, TestSuite
+from tests_catalog.services import environment_in_project_check
 from tests_catalog.step_actions import VARIABLE_NAME
 
 logger = structlog.get_logger(__name__)
@@ -77,12 +78,6 @@ def _case_snapshot(case: TestCase, environment: Environment | None, overrides: d
     }
 
 
-def _environment_check(environment: Environment | None, project_id) -> None:
-    if environment is not None and environment.project_id != project_id:
-        message = "The environment belongs to another project."
-        raise ValidationFailed(message, {"environment": [message]})
-
-
 @transaction.atomic
 def execution_create(
     *,
@@ -100,7 +95,7 @@ def execution_create(
 
     Raises ValidationFailed for an environment of another project or bad variables.
     """
-    _environment_check(environment, case.project_id)
+    environment_in_project_check(environment=environment, project_id=case.project_id)
     overrides = variable_overrides_clean(variables)
     execution = Execution.objects.create(
         project_id=case.project_id,
@@ -136,7 +131,7 @@ def suite_run_start(
 
     Raises ValidationFailed for an empty suite or an environment of another project.
     """
-    _environment_check(environment, suite.project_id)
+    environment_in_project_check(environment=environment, project_id=suite.project_id)
     cases = [entry.case for entry in suite.entries.select_related("case__project").order_by("order_index")]
     if not cases:
         message = "The suite has no test cases to run."

@@ -63,7 +63,7 @@ class NotificationChannelForm(forms.ModelForm):
                 value = getattr(self.instance, name)
             setattr(probe, name, value or ([] if name == "email_to" else ""))
         try:
-            services._channel_check(probe, data.get("suites"))
+            services.notification_channel_check(probe, data.get("suites"))
         except ApplicationError as exc:
             for field, errors in exc.details.items():
                 self.add_error(field if field in self.fields else None, errors)

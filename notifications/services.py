@@ -40,7 +40,11 @@ MAX_RECIPIENTS = 20
 # --- Channels ------------------------------------------------------------------------------
 
 
-def _channel_check(channel: NotificationChannel, suites) -> None:
+def notification_channel_check(channel: NotificationChannel, suites) -> None:
+    """The rules of a channel's fields, shared by the API and the admin form.
+
+    Raises ValidationFailed naming each bad field, Conflict for a name already in use.
+    """
     errors: dict[str, list[str]] = {}
     if channel.kind not in ChannelKind.values:
         errors["kind"] = [f"Expected one of {', '.join(ChannelKind.values)}."]
@@ -79,7 +83,7 @@ def notification_channel_create(
         project=project, name=name, kind=kind, url=url or "", secret=secret or "", email_to=list(email_to or []),
         on=on, runs=runs, enabled=enabled,
     )  # fmt: skip
-    _channel_check(channel, suites)
+    notification_channel_check(channel, suites)
     channel.save()
     if suites:
         channel.suites.set(suites)
@@ -98,7 +102,7 @@ def notification_channel_update(*, channel: NotificationChannel, suites=None, **
         if name in ("secret", "url") and not value:
             continue  # write-only values come back empty from every reader: keep them
         setattr(channel, name, list(value) if name == "email_to" else value)
-    _channel_check(channel, suites)
+    notification_channel_check(channel, suites)
     channel.save()
     if suites is not None:
         channel.suites.set(suites)

@@ -43,17 +43,19 @@ CASE_FIELDS = (
 )
 
 
-def project_role_require(*, user, project: Project, role: str) -> None:
-    """Raise unless the user holds `role` in the project.
+def project_role_require(*, user, project, role: str, doing: str = "This") -> None:
+    """Raise unless the user holds `role` in the project (a Project or its id): the one role check
+    of the API, the admin's actions and the services.
 
     Raises NotFound when the user cannot see the project at all (its existence is not revealed),
-    Forbidden when they can see it but their role is too low.
+    Forbidden when they can see it but their role is too low ("<doing> needs the <role> role...").
     """
-    if user_has_role(user, project.pk, role):
+    project_id = getattr(project, "pk", project)
+    if user_has_role(user, project_id, role):
         return
-    if not user_has_role(user, project.pk, Role.VIEWER):
+    if not user_has_role(user, project_id, Role.VIEWER):
         raise NotFound("Project not found.", {"project": ["Project not found."]})
-    message = f"This needs the {role} role in project {project.slug!r}."
+    message = f"{doing} needs the {role} role in this project."
     raise Forbidden(message, {"project": [message]})
 
 
@@ -69,10 +71,11 @@ def project_for_write(*, user, project_id, role: str) -> Project:
     return project
 
 
-def project_editor_require(*, user, project_id, doing: str) -> None:
-    """Raise Forbidden unless the user is an editor (or more) of a project they can already see."""
-    if not user_has_role(user, project_id, Role.EDITOR):
-        raise Forbidden(f"{doing} needs the editor role in this project.")
+def environment_in_project_check(*, environment: Environment | None, project_id, field: str = "environment") -> None:
+    """Raise ValidationFailed (naming `field`) for an environment of another project than `project_id`."""
+    if environment is not None and environment.project_id != project_id:
+        message = "The environment belongs to another project."
+        raise ValidationFailed(message, {field: [message]})
 
 
 # --- Tags -----------------------------------------------------------------------------------

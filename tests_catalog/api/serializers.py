@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from jbtestsuite.listing import ValuesRepresentation
 from tests_catalog import step_actions
+from tests_catalog.api.scoping import ProjectScopedWriteSerializer
 from tests_catalog.models import EnvironmentVariable, Role, TestCase, TestStep
 from tests_catalog.services import steps_errors
 
@@ -106,7 +107,7 @@ class TestCaseDetailSerializer(TestCaseListSerializer):
     steps = StepSerializer(many=True)
 
 
-class TestCaseWriteSerializer(serializers.Serializer):
+class TestCaseWriteSerializer(ProjectScopedWriteSerializer):
     __test__ = False
 
     project = serializers.UUIDField(help_text="Required when creating; a case cannot move to another project.")
@@ -123,11 +124,6 @@ class TestCaseWriteSerializer(serializers.Serializer):
     retry_count = serializers.IntegerField(min_value=0, max_value=TestCase.MAX_RETRIES, required=False)
     is_automated = serializers.BooleanField(required=False)
     steps = StepSerializer(many=True, required=False, max_length=MAX_STEPS, help_text="Replaces all steps, in order.")
-
-    def __init__(self, *args, creating: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not creating:
-            self.fields["project"].required = False
 
     def validate_metadata(self, value):
         if _has_null_character(value):
@@ -204,7 +200,7 @@ class VariableSerializer(serializers.Serializer):
         list_serializer_class = IndexedErrorsListSerializer
 
 
-class EnvironmentSerializer(serializers.Serializer):
+class EnvironmentSerializer(ProjectScopedWriteSerializer):
     id = serializers.UUIDField(read_only=True)
     project = serializers.UUIDField(source="project_id", help_text="Required when creating.")
     name = serializers.CharField(max_length=100)
@@ -212,11 +208,6 @@ class EnvironmentSerializer(serializers.Serializer):
     variables = VariableSerializer(many=True, required=False, max_length=MAX_VARIABLES)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
-
-    def __init__(self, *args, creating: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not creating:
-            self.fields["project"].required = False
 
 
 class SuiteCaseIdsField(serializers.ListField):
@@ -226,7 +217,7 @@ class SuiteCaseIdsField(serializers.ListField):
         return [entry.case_id for entry in instance.entries.all()]
 
 
-class SuiteSerializer(serializers.Serializer):
+class SuiteSerializer(ProjectScopedWriteSerializer):
     id = serializers.UUIDField(read_only=True)
     project = serializers.UUIDField(source="project_id", help_text="Required when creating.")
     name = serializers.CharField(max_length=255)
@@ -235,11 +226,6 @@ class SuiteSerializer(serializers.Serializer):
     cases = SuiteCaseIdsField(required=False, max_length=1000, help_text="Case ids in run order; PUT reorders.")
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
-
-    def __init__(self, *args, creating: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not creating:
-            self.fields["project"].required = False
 
 
 class LogoutSerializer(serializers.Serializer):

@@ -1,19 +1,19 @@
 """Catalog endpoints. Objects of projects you are not a member of answer 404; too low a role, 403."""
 
 import json
-import uuid
 
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Subquery
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from jbtestsuite.errors import ApplicationError, NotFound, ValidationFailed
+from jbtestsuite.errors import ApplicationError, ValidationFailed
 from jbtestsuite.pagination import CursorEnvelopePagination
 from tests_catalog import selectors, services
 from tests_catalog.api import filters
+from tests_catalog.api.scoping import ProjectScopedModelViewSet
 from tests_catalog.api.serializers import (
     TEST_CASE_LIST_VALUES,
     DuplicateSerializer,
@@ -32,56 +32,26 @@ from tests_catalog.models import Environment, Membership, Project, Role, TestCas
 MAX_BULK = 100
 
 
-class CatalogViewSet(viewsets.GenericViewSet):
-    object_label = "Object"
-
-    model = None
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return self.model.objects.none()
-        return self.visible_queryset()
-
-    def visible_queryset(self):
-        raise NotImplementedError(f"{type(self).__name__} must say which objects the user may see")
-
-    def object_get(self):
-        """The object named in the URL, if the user may see it; NotFound otherwise."""
-        try:
-            pk = uuid.UUID(str(self.kwargs["pk"]))
-        except ValueError:
-            raise NotFound(f"{self.object_label} not found.") from None
-        found = self.get_queryset().filter(pk=pk).first()
-        if found is None:
-            raise NotFound(f"{self.object_label} not found.")
-        return found
-
-    def project_for_write(self, project_id, role: str) -> Project:
-        return services.project_for_write(user=self.request.user, project_id=project_id, role=role)
-
-    def require(self, project: Project, role: str) -> None:
-        services.project_role_require(user=self.request.user, project=project, role=role)
-
-    def paginated(self, queryset, serializer_class):
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(page, many=True).data)
-
-
-def _project_move_check(data: dict, current_project_id) -> None:
-    moved = data.pop("project_id", data.pop("project", current_project_id))
-    if str(moved) != str(current_project_id):
-        message = "An object cannot move to another project."
-        raise ValidationFailed(message, {"project": [message]})
-
-
-class TestCaseViewSet(CatalogViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="List test cases"),
+    create=extend_schema(summary="Create a test case with its steps", request=TestCaseWriteSerializer,
+                         responses={201: TestCaseDetailSerializer}),
+    retrieve=extend_schema(summary="A test case with its steps"),
+    update=extend_schema(summary="Replace a test case (steps, when given, replace all steps)",
+                         request=TestCaseWriteSerializer),
+    partial_update=extend_schema(summary="Change some fields of a test case", request=TestCaseWriteSerializer),
+    destroy=extend_schema(summary="Delete a test case", responses={204: None}),
+)  # fmt: skip
+class TestCaseViewSet(ProjectScopedModelViewSet):
     __test__ = False
 
     model = TestCase
     object_label = "Test case"
     filterset_class = filters.TestCaseFilter
     pagination_class = CursorEnvelopePagination
-    serializer_class = TestCaseListSerializer
+    serializer_class = TestCaseDetailSerializer
+    list_serializer_class = TestCaseListSerializer
+    write_serializer_class = TestCaseWriteSerializer
 
     def visible_queryset(self):
         queryset = selectors.test_cases_visible_to(self.request.user)
@@ -89,12 +59,13 @@ class TestCaseViewSet(CatalogViewSet):
             queryset = queryset.prefetch_related(Prefetch("steps", queryset=TestStep.objects.order_by("order_index")))
         return queryset
 
-    def _detail(self, case, status_code=status.HTTP_200_OK):
-        self.kwargs["pk"] = case.pk
-        return Response(TestCaseDetailSerializer(self.object_get()).data, status=status_code)
+    def object_create(self, *, project, data):
+        return services.test_case_create(project=project, author=self.request.user, **data)
 
-    @extend_schema(summary="List test cases", responses=TestCaseListSerializer(many=True))
-    def list(self, request):
+    def object_update(self, case, *, data, partial):
+        return services.test_case_update(case=case, **data)
+
+    def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         rows = self.paginate_queryset(TEST_CASE_LIST_VALUES.values(queryset))
         tags = selectors.tag_names_by_case([row["id"] for row in rows])
@@ -102,57 +73,18 @@ class TestCaseViewSet(CatalogViewSet):
             row["tag_names"] = tags.get(row["id"], [])
         return self.get_paginated_response(TEST_CASE_LIST_VALUES(rows))
 
-    @extend_schema(summary="Create a test case with its steps", request=TestCaseWriteSerializer,
-                   responses={201: TestCaseDetailSerializer})  # fmt: skip
-    def create(self, request):
-        serializer = TestCaseWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        project = self.project_for_write(data.pop("project"), Role.EDITOR)
-        case = services.test_case_create(project=project, author=request.user, **data)
-        return self._detail(case, status.HTTP_201_CREATED)
-
-    @extend_schema(summary="A test case with its steps", responses=TestCaseDetailSerializer)
-    def retrieve(self, request, pk=None):
-        return Response(TestCaseDetailSerializer(self.object_get()).data)
-
-    def _update(self, request, *, partial: bool):
-        case = self.object_get()
-        serializer = TestCaseWriteSerializer(data=request.data, partial=partial, creating=False)
-        serializer.is_valid(raise_exception=True)
-        self.require(case.project, Role.EDITOR)
-        data = dict(serializer.validated_data)
-        _project_move_check(data, case.project_id)
-        services.test_case_update(case=case, **data)
-        return self._detail(case)
-
-    @extend_schema(summary="Replace a test case (steps, when given, replace all steps)",
-                   request=TestCaseWriteSerializer, responses=TestCaseDetailSerializer)  # fmt: skip
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    @extend_schema(summary="Change some fields of a test case", request=TestCaseWriteSerializer,
-                   responses=TestCaseDetailSerializer)  # fmt: skip
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
-
-    @extend_schema(summary="Delete a test case", responses={204: None})
-    def destroy(self, request, pk=None):
-        case = self.object_get()
-        self.require(case.project, Role.EDITOR)
+    def object_delete(self, case):
         services.test_case_delete(case=case)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="Copy a test case with its steps and tags, as a draft", request=DuplicateSerializer,
                    responses={201: TestCaseDetailSerializer})  # fmt: skip
     @action(detail=True, methods=["post"])
     def duplicate(self, request, pk=None):
-        case = self.object_get()
+        case = self.get_object()
         serializer = DuplicateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        self.require(case.project, Role.EDITOR)
         copy = services.test_case_duplicate(case=case, author=request.user, name=serializer.validated_data.get("name"))
-        return self._detail(copy, status.HTTP_201_CREATED)
+        return self.detail_response(copy, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Create up to 100 test cases; each invalid one is reported by its index",
@@ -182,74 +114,55 @@ class TestCaseViewSet(CatalogViewSet):
             # ErrorDetail is a str, so a JSON round trip leaves plain lists and dicts.
             raise ValidationFailed("Invalid case.", json.loads(json.dumps(serializer.errors)))
         data = dict(serializer.validated_data)
-        project = self.project_for_write(data.pop("project"), Role.EDITOR)
+        project = self.project_for_create(data.pop("project"))
         # A savepoint per case: one case's conflict must not undo the others.
         with transaction.atomic():
             return services.test_case_create(project=project, author=self.request.user, **data)
 
 
-class ProjectViewSet(CatalogViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="Projects you are a member of"),
+    create=extend_schema(summary="Create a project; you become its maintainer", responses={201: ProjectSerializer}),
+    retrieve=extend_schema(summary="A project"),
+    update=extend_schema(summary="Replace a project's settings (maintainers)"),
+    partial_update=extend_schema(summary="Change some of a project's settings (maintainers)"),
+    destroy=extend_schema(summary="Delete a project and everything in it (maintainers)", responses={204: None}),
+)
+class ProjectViewSet(ProjectScopedModelViewSet):
     model = Project
     object_label = "Project"
     serializer_class = ProjectSerializer
+    write_role = Role.MAINTAINER
 
     def visible_queryset(self):
         my_role = Membership.objects.filter(project=OuterRef("pk"), user=self.request.user).values("role")[:1]
         return selectors.projects_visible_to(self.request.user).annotate(my_role=Subquery(my_role)).order_by("name")
 
-    def _detail(self, project, status_code=status.HTTP_200_OK):
-        self.kwargs["pk"] = project.pk
-        return Response(ProjectSerializer(self.object_get()).data, status=status_code)
+    def project_id_of(self, project):
+        return project.pk
 
-    @extend_schema(summary="Projects you are a member of")
-    def list(self, request):
-        return self.paginated(self.get_queryset(), ProjectSerializer)
+    def create(self, request, *args, **kwargs):
+        # Anyone signed in may start a project of their own.
+        project = services.project_create(creator=request.user, **self.write_payload())
+        return self.detail_response(project, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Create a project; you become its maintainer", responses={201: ProjectSerializer})
-    def create(self, request):
-        serializer = ProjectSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        project = services.project_create(creator=request.user, **serializer.validated_data)
-        return self._detail(project, status.HTTP_201_CREATED)
+    def object_update(self, project, *, data, partial):
+        return services.project_update(project=project, **data)
 
-    @extend_schema(summary="A project")
-    def retrieve(self, request, pk=None):
-        return Response(ProjectSerializer(self.object_get()).data)
-
-    def _update(self, request, *, partial: bool):
-        project = self.object_get()
-        serializer = ProjectSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        self.require(project, Role.MAINTAINER)
-        services.project_update(project=project, **serializer.validated_data)
-        return self._detail(project)
-
-    @extend_schema(summary="Replace a project's settings (maintainers)")
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    @extend_schema(summary="Change some of a project's settings (maintainers)")
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
-
-    @extend_schema(summary="Delete a project and everything in it (maintainers)", responses={204: None})
-    def destroy(self, request, pk=None):
-        project = self.object_get()
-        self.require(project, Role.MAINTAINER)
+    def object_delete(self, project):
         services.project_delete(project=project)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["GET"], summary="Members of the project", responses=MemberSerializer(many=True))
     @extend_schema(methods=["POST"], summary="Add a member or change a member's role (maintainers)",
                    request=MemberSerializer, responses={200: MemberSerializer, 201: MemberSerializer})  # fmt: skip
     @action(detail=True, methods=["get", "post"])
     def members(self, request, pk=None):
-        project = self.object_get()
+        project = self.get_object()
         if request.method == "GET":
-            return self.paginated(selectors.memberships_of(project), MemberSerializer)
+            page = self.paginate_queryset(selectors.memberships_of(project))
+            return self.get_paginated_response(MemberSerializer(page, many=True).data)
         serializer = MemberSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        self.require(project, Role.MAINTAINER)
         membership, created = services.membership_set(
             project=project,
             username=serializer.validated_data["user"]["username"],
@@ -261,13 +174,19 @@ class ProjectViewSet(CatalogViewSet):
                    parameters=[OpenApiParameter("username", str, OpenApiParameter.PATH)])  # fmt: skip
     @action(detail=True, methods=["delete"], url_path=r"members/(?P<username>[^/]+)")
     def member_remove(self, request, pk=None, username=None):
-        project = self.object_get()
-        self.require(project, Role.MAINTAINER)
-        services.membership_remove(project=project, username=username)
+        services.membership_remove(project=self.get_object(), username=username)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EnvironmentViewSet(CatalogViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="Environments; secret variable values are always null"),
+    create=extend_schema(summary="Create an environment", responses={201: EnvironmentSerializer}),
+    retrieve=extend_schema(summary="An environment"),
+    update=extend_schema(summary="Replace an environment; `variables` replaces all variables"),
+    partial_update=extend_schema(summary="Change some fields of an environment"),
+    destroy=extend_schema(summary="Delete an environment", responses={204: None}),
+)
+class EnvironmentViewSet(ProjectScopedModelViewSet):
     model = Environment
     object_label = "Environment"
     filterset_class = filters.ProjectScopedFilter
@@ -276,54 +195,25 @@ class EnvironmentViewSet(CatalogViewSet):
     def visible_queryset(self):
         return selectors.environments_visible_to(self.request.user).order_by("name", "id")
 
-    def _detail(self, environment, status_code=status.HTTP_200_OK):
-        self.kwargs["pk"] = environment.pk
-        return Response(EnvironmentSerializer(self.object_get()).data, status=status_code)
+    def object_create(self, *, project, data):
+        return services.environment_create(project=project, **data)
 
-    @extend_schema(summary="Environments; secret variable values are always null")
-    def list(self, request):
-        return self.paginated(self.filter_queryset(self.get_queryset()), EnvironmentSerializer)
+    def object_update(self, environment, *, data, partial):
+        return services.environment_update(environment=environment, **data)
 
-    @extend_schema(summary="Create an environment", responses={201: EnvironmentSerializer})
-    def create(self, request):
-        serializer = EnvironmentSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        project = self.project_for_write(data.pop("project_id"), Role.EDITOR)
-        environment = services.environment_create(project=project, **data)
-        return self._detail(environment, status.HTTP_201_CREATED)
-
-    @extend_schema(summary="An environment")
-    def retrieve(self, request, pk=None):
-        return Response(EnvironmentSerializer(self.object_get()).data)
-
-    def _update(self, request, *, partial: bool):
-        environment = self.object_get()
-        serializer = EnvironmentSerializer(data=request.data, partial=partial, creating=False)
-        serializer.is_valid(raise_exception=True)
-        self.require(environment.project, Role.EDITOR)
-        data = dict(serializer.validated_data)
-        _project_move_check(data, environment.project_id)
-        services.environment_update(environment=environment, **data)
-        return self._detail(environment)
-
-    @extend_schema(summary="Replace an environment; `variables` replaces all variables")
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    @extend_schema(summary="Change some fields of an environment")
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
-
-    @extend_schema(summary="Delete an environment", responses={204: None})
-    def destroy(self, request, pk=None):
-        environment = self.object_get()
-        self.require(environment.project, Role.EDITOR)
+    def object_delete(self, environment):
         services.environment_delete(environment=environment)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SuiteViewSet(CatalogViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="Suites with their ordered case ids"),
+    create=extend_schema(summary="Create a suite", responses={201: SuiteSerializer}),
+    retrieve=extend_schema(summary="A suite"),
+    update=extend_schema(summary="Replace a suite; `cases` sets the cases and their order"),
+    partial_update=extend_schema(summary="Change some fields of a suite"),
+    destroy=extend_schema(summary="Delete a suite", responses={204: None}),
+)
+class SuiteViewSet(ProjectScopedModelViewSet):
     model = TestSuite
     object_label = "Suite"
     filterset_class = filters.ProjectScopedFilter
@@ -332,48 +222,11 @@ class SuiteViewSet(CatalogViewSet):
     def visible_queryset(self):
         return selectors.suites_visible_to(self.request.user).order_by("name", "id")
 
-    def _detail(self, suite, status_code=status.HTTP_200_OK):
-        self.kwargs["pk"] = suite.pk
-        return Response(SuiteSerializer(self.object_get()).data, status=status_code)
+    def object_create(self, *, project, data):
+        return services.suite_create(project=project, case_ids=data.pop("cases", []), **data)
 
-    @extend_schema(summary="Suites with their ordered case ids")
-    def list(self, request):
-        return self.paginated(self.filter_queryset(self.get_queryset()), SuiteSerializer)
+    def object_update(self, suite, *, data, partial):
+        return services.suite_update(suite=suite, case_ids=data.pop("cases", None), **data)
 
-    @extend_schema(summary="Create a suite", responses={201: SuiteSerializer})
-    def create(self, request):
-        serializer = SuiteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        project = self.project_for_write(data.pop("project_id"), Role.EDITOR)
-        suite = services.suite_create(project=project, case_ids=data.pop("cases", []), **data)
-        return self._detail(suite, status.HTTP_201_CREATED)
-
-    @extend_schema(summary="A suite")
-    def retrieve(self, request, pk=None):
-        return Response(SuiteSerializer(self.object_get()).data)
-
-    def _update(self, request, *, partial: bool):
-        suite = self.object_get()
-        serializer = SuiteSerializer(data=request.data, partial=partial, creating=False)
-        serializer.is_valid(raise_exception=True)
-        self.require(suite.project, Role.EDITOR)
-        data = dict(serializer.validated_data)
-        _project_move_check(data, suite.project_id)
-        services.suite_update(suite=suite, case_ids=data.pop("cases", None), **data)
-        return self._detail(suite)
-
-    @extend_schema(summary="Replace a suite; `cases` sets the cases and their order")
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    @extend_schema(summary="Change some fields of a suite")
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
-
-    @extend_schema(summary="Delete a suite", responses={204: None})
-    def destroy(self, request, pk=None):
-        suite = self.object_get()
-        self.require(suite.project, Role.EDITOR)
+    def object_delete(self, suite):
         services.suite_delete(suite=suite)
-        return Response(status=status.HTTP_204_NO_CONTENT)
