@@ -19,13 +19,13 @@ from django.utils import timezone
 from executions import selectors, signals
 from executions.models import ACTIVE_STATUSES, FINAL_STATUSES, Execution, RunStatus, StepResult, SuiteRun
 from jbtestsuite.errors import Conflict, ValidationFailed
+from jbtestsuite.log import MASK
 from tests_catalog.models import Environment, TestCase, TestSuite
 from tests_catalog.services import environment_in_project_check
 from tests_catalog.step_actions import VARIABLE_NAME
 
 logger = structlog.get_logger(__name__)
 
-MASK = "***"
 # What the runner captures; stored whatever ALLOWED_FILE_TYPES says about uploads.
 EVIDENCE_TYPES = ("image/png", "text/html", "text/plain")
 

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from jbtestsuite.log import MASK
+
 ENVIRONMENTS = ("development", "testing", "staging", "production")
 
 #: Every variable the settings read, in the order they are read.
@@ -105,7 +107,7 @@ class Config:
 def _without_password(url: str) -> str:
     parts = urlsplit(url)
     if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
+        return url.replace(f":{parts.password}@", f":{MASK}@", 1)
     return url
 
 

@@ -5,13 +5,12 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from jbtestsuite.errors import ApplicationError
+from jbtestsuite.log import MASK
 from notifications import services
 from notifications.models import ChannelKind, NotificationChannel, NotificationDelivery
 from tests_catalog.admin import ProjectScopedAdmin
 from tests_catalog.models import Role, TestSuite
 from tests_catalog.selectors import project_ids_with_role, user_has_role
-
-MASK = "***"
 
 
 def masked_target(channel: NotificationChannel) -> str:

@@ -34,7 +34,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
 
-from executions.runner.outcomes import Evidence, StepError, StepFailed
+from executions.runner.outcomes import Evidence, StepError, StepFailed, first_line
 from tests_catalog import step_actions
 from tests_catalog.step_actions import PAUSE_MAX_MS, expectation_parse, key_chord_parse, name_value_split
 
@@ -216,7 +216,7 @@ def _clickable_then(
         if isinstance(error, ElementNotInteractableException):
             if driver_checks_visibility and _hidden_now(ctx):
                 return f"{ctx.target()} stayed hidden {_within(ctx)}"
-            return f"{ctx.target()} could not be interacted with {_within(ctx)}: {_first_line(error.msg)}"
+            return f"{ctx.target()} could not be interacted with {_within(ctx)}: {first_line(error.msg)}"
         if seen["state"] and not isinstance(error, NoSuchElementException):
             return f"{ctx.target()} stayed {seen['state']} {_within(ctx)}"
         return _not_found(ctx, error)
@@ -232,10 +232,6 @@ def _hidden_now(ctx: StepContext) -> bool:
         return False
 
 
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-
-
 # Navigation
 
 
@@ -244,7 +240,7 @@ def open_url(ctx: StepContext) -> str:
     try:
         ctx.driver.get(url)
     except TimeoutException as error:
-        raise StepFailed(f"{url} did not finish loading: {_first_line(error.msg)}") from None
+        raise StepFailed(f"{url} did not finish loading: {first_line(error.msg)}") from None
     except WebDriverException as error:
         # net::ERR_CONNECTION_REFUSED and friends: the site is not there, so the test cannot run.
         network_error = re.search(r"net::ERR_\w+", error.msg or "")
@@ -331,7 +327,7 @@ def type_text(ctx: StepContext) -> str:
 
     def timed_out(error: Exception | None) -> str:
         if isinstance(error, ElementNotInteractableException):
-            return f"could not type into {ctx.target()} {_within(ctx)}: {_first_line(error.msg)}"
+            return f"could not type into {ctx.target()} {_within(ctx)}: {first_line(error.msg)}"
         return _not_found(ctx, error)
 
     _poll(ctx, attempt, timed_out)
@@ -721,7 +717,7 @@ def execute_script(ctx: StepContext) -> str:
     try:
         result = ctx.driver.execute_script(ctx.value)
     except JavascriptException as error:
-        raise StepFailed(f"script threw: {_first_line(error.msg)}") from None
+        raise StepFailed(f"script threw: {first_line(error.msg)}") from None
     if ctx.selector:
         return _stored(ctx, ctx.selector.strip(), _text_of(result))
     return f"script returned {shown(_text_of(result))}" if result is not None else "script ran"

@@ -12,6 +12,12 @@ SKIPPED = "skipped"
 CANCELLED = "cancelled"
 
 
+def first_line(text: str | None) -> str:
+    """The first line of a message, stripped: WebDriver errors append pages of stack trace."""
+    text = (text or "").strip()
+    return text.splitlines()[0] if text else ""
+
+
 class StepFailed(Exception):
     """The application did not behave: an assertion did not hold or an element never appeared."""
 

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import urllib3.exceptions
@@ -36,13 +37,14 @@ from executions.runner.outcomes import (
     StepError,
     StepFailed,
     StepOutcome,
+    first_line,
 )
+from jbtestsuite.log import MASK
 from tests_catalog.step_actions import VARIABLE_REFERENCE, step_errors
 
 logger = logging.getLogger(__name__)
 
 SCREENSHOT_POLICIES = ("never", "on_failure", "always")
-SECRET_MASK = "***"  # noqa: S105 - the mask, not a password
 
 # Phrases WebDriver uses when the browser process or its session is gone for good.
 _BROWSER_GONE = re.compile(
@@ -66,7 +68,7 @@ def variables_substitute(text: str, variables: Mapping[str, str]) -> str:
 def secrets_mask(text: str, secrets: Collection[str]) -> str:
     # Longest first, so a secret that contains another is masked whole.
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, SECRET_MASK)
+        text = text.replace(secret, MASK)
     return text
 
 
@@ -75,11 +77,6 @@ def browser_gone(error: BaseException) -> bool:
     if isinstance(error, urllib3.exceptions.HTTPError | ConnectionError | http.client.HTTPException):
         return True
     return isinstance(error, WebDriverException) and bool(_BROWSER_GONE.search(error.msg or ""))
-
-
-def _first_line(text: str | None) -> str:
-    text = (text or "").strip()
-    return text.splitlines()[0] if text else ""
 
 
 def _step_run(ctx: StepContext, action: str) -> tuple[str, str]:
@@ -94,17 +91,17 @@ def _step_run(ctx: StepContext, action: str) -> tuple[str, str]:
     except StepError as error:
         return ERROR, str(error)
     except UnexpectedAlertPresentException as error:
-        text = error.alert_text or _first_line(error.msg)
+        text = error.alert_text or first_line(error.msg)
         return FAILED, f"an unexpected alert was open: {text!r}"
     except (TimeoutException, NoSuchElementException) as error:
-        return FAILED, _first_line(error.msg) or type(error).__name__
+        return FAILED, first_line(error.msg) or type(error).__name__
     except InvalidSelectorException as error:
-        return ERROR, f"invalid selector {ctx.target()}: {_first_line(error.msg)}"
+        return ERROR, f"invalid selector {ctx.target()}: {first_line(error.msg)}"
     except Exception as error:
         if browser_gone(error):
             raise
         logger.exception("step %s (%s) raised unexpectedly", ctx.order_index, action)
-        return ERROR, f"unexpected {type(error).__name__}: {_first_line(str(error))}"
+        return ERROR, f"unexpected {type(error).__name__}: {first_line(str(error))}"
 
 
 def _evidence_capture(
@@ -139,6 +136,21 @@ def _evidence_capture(
     return evidence
 
 
+@dataclass
+class _Run:
+    """What every step of one run shares."""
+
+    browser: Browser
+    base_url: str
+    variables: dict[str, str]  # store_* steps add to it
+    secrets: list[str]
+    default_step_timeout_ms: int
+    screenshot_policy: str
+
+    def mask(self, text: str) -> str:
+        return secrets_mask(text, self.secrets)
+
+
 def steps_run(
     browser: Browser,
     steps: list[Mapping[str, Any]],
@@ -163,90 +175,105 @@ def steps_run(
     """
     if screenshot_policy not in SCREENSHOT_POLICIES:
         raise ValueError(f"screenshot_policy must be one of {SCREENSHOT_POLICIES}")
-    run_variables = {name: str(value) for name, value in (variables or {}).items()}
-    secrets = [str(secret) for secret in secrets if secret]
-    ordered = sorted(steps, key=lambda step: step["order_index"])
+    run = _Run(
+        browser=browser,
+        base_url=base_url,
+        variables={name: str(value) for name, value in (variables or {}).items()},
+        secrets=[str(secret) for secret in secrets if secret],
+        default_step_timeout_ms=default_step_timeout_ms,
+        screenshot_policy=screenshot_policy,
+    )
     outcomes: list[StepOutcome] = []
     stop_reason = ""  # why the remaining steps are skipped
     cancelled = False
-
-    def record(outcome: StepOutcome) -> None:
+    for step in sorted(steps, key=lambda step: step["order_index"]):
+        if not stop_reason and before_step is not None and _cancelled_before(before_step, step):
+            cancelled = True
+            stop_reason = f"the run was cancelled before step {step['order_index']}"
+        if stop_reason:
+            outcome = _skipped(run, step, stop_reason)
+        else:
+            outcome, browser_died = _step_attempt(run, step)
+            stop_reason = _stop_reason(step, outcome, browser_died)
         outcomes.append(outcome)
         if after_step is not None:
             after_step(outcome)
+    return _run_result(outcomes, cancelled, run.variables, run.secrets)
 
-    for step in ordered:
-        order_index = step["order_index"]
-        action = step.get("action", "")
-        selector_type = step.get("selector_type") or "css"
-        raw_selector = step.get("selector") or ""
-        raw_value = step.get("value") or ""
 
-        if not stop_reason and before_step is not None:
-            try:
-                cancelled = bool(before_step(step))
-            except ExecutionCancelled:
-                cancelled = True
-            if cancelled:
-                stop_reason = f"the run was cancelled before step {order_index}"
+def _cancelled_before(before_step: Callable[[Mapping[str, Any]], bool | None], step: Mapping[str, Any]) -> bool:
+    try:
+        return bool(before_step(step))
+    except ExecutionCancelled:
+        return True
 
-        if stop_reason:
-            record(StepOutcome(order_index, action, selector_type, secrets_mask(raw_selector, secrets),
-                               secrets_mask(raw_value, secrets), SKIPPED, 0, f"skipped: {stop_reason}"))  # fmt: skip
-            continue
 
-        started = time.monotonic()
-        selector, value = raw_selector, raw_value
-        evidence: list[Evidence] = []
-        browser_died = False
-        try:
-            selector = variables_substitute(raw_selector, run_variables)
-            value = variables_substitute(raw_value, run_variables)
-            problems = step_errors(action, selector_type, selector, value)
-            if problems:
-                raise StepError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in problems.items()))
-            timeout_ms = step.get("timeout_ms") or default_step_timeout_ms
-            ctx = StepContext(
-                driver=browser.driver,
-                order_index=order_index,
-                selector_type=selector_type,
-                selector=selector,
-                value=value,
-                timeout_s=timeout_ms / 1000,
-                base_url=base_url,
-                variables=run_variables,
-                evidence=evidence,
-            )
-            status, message = _step_run(ctx, action)
-        except StepError as error:
-            status, message = ERROR, str(error)
-        except Exception as error:
-            if not browser_gone(error):
-                raise
-            browser.dead = browser_died = True
-            status, message = ERROR, f"the browser died: {_first_line(getattr(error, 'msg', None) or str(error))}"
-        duration_ms = int((time.monotonic() - started) * 1000)
+def _skipped(run: _Run, step: Mapping[str, Any], reason: str) -> StepOutcome:
+    return StepOutcome(step["order_index"], step.get("action", ""), step.get("selector_type") or "css",
+                       run.mask(step.get("selector") or ""), run.mask(step.get("value") or ""), SKIPPED, 0,
+                       f"skipped: {reason}")  # fmt: skip
 
-        # After a death every capture would only time out or fail; the outcome says why.
-        if not browser_died:
-            failed = status in (FAILED, ERROR)
-            has_screenshot = any(item.kind == "screenshot" for item in evidence)
-            wants_screenshot = not has_screenshot and (
-                screenshot_policy == "always" or (failed and screenshot_policy == "on_failure")
-            )
-            if wants_screenshot or failed:
-                evidence += _evidence_capture(browser, order_index, secrets, screenshot=wants_screenshot, page=failed)
 
-        record(StepOutcome(order_index, action, selector_type, secrets_mask(selector, secrets),
-                           secrets_mask(value, secrets), status, duration_ms,
-                           secrets_mask(message, secrets), evidence))  # fmt: skip
+def _stop_reason(step: Mapping[str, Any], outcome: StepOutcome, browser_died: bool) -> str:
+    if browser_died:
+        return f"the browser died at step {outcome.order_index}"
+    if outcome.status == ERROR or (outcome.status == FAILED and not step.get("continue_on_failure")):
+        return f"step {outcome.order_index} {outcome.status}"
+    return ""
 
-        if browser_died:
-            stop_reason = f"the browser died at step {order_index}"
-        elif status == ERROR or (status == FAILED and not step.get("continue_on_failure")):
-            stop_reason = f"step {order_index} {status}"
 
-    return _run_result(outcomes, cancelled, run_variables, secrets)
+def _step_attempt(run: _Run, step: Mapping[str, Any]) -> tuple[StepOutcome, bool]:
+    """Run one step and capture its evidence; returns its outcome and whether the browser died."""
+    order_index, action = step["order_index"], step.get("action", "")
+    selector_type = step.get("selector_type") or "css"
+    selector, value = step.get("selector") or "", step.get("value") or ""
+    started = time.monotonic()
+    evidence: list[Evidence] = []
+    browser_died = False
+    try:
+        selector = variables_substitute(selector, run.variables)
+        value = variables_substitute(value, run.variables)
+        problems = step_errors(action, selector_type, selector, value)
+        if problems:
+            raise StepError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in problems.items()))
+        ctx = StepContext(
+            driver=run.browser.driver,
+            order_index=order_index,
+            selector_type=selector_type,
+            selector=selector,
+            value=value,
+            timeout_s=(step.get("timeout_ms") or run.default_step_timeout_ms) / 1000,
+            base_url=run.base_url,
+            variables=run.variables,
+            evidence=evidence,
+        )
+        status, message = _step_run(ctx, action)
+    except StepError as error:
+        status, message = ERROR, str(error)
+    except Exception as error:
+        if not browser_gone(error):
+            raise
+        run.browser.dead = browser_died = True
+        status, message = ERROR, f"the browser died: {first_line(getattr(error, 'msg', None) or str(error))}"
+    duration_ms = int((time.monotonic() - started) * 1000)
+    # After a death every capture would only time out or fail; the outcome says why.
+    if not browser_died:
+        evidence += _evidence_wanted(run, order_index, status, evidence)
+    outcome = StepOutcome(order_index, action, selector_type, run.mask(selector), run.mask(value), status,
+                          duration_ms, run.mask(message), evidence)  # fmt: skip
+    return outcome, browser_died
+
+
+def _evidence_wanted(run: _Run, order_index: int, status: str, evidence: list[Evidence]) -> list[Evidence]:
+    """What the screenshot policy asks for (unless the step took one itself), and the page on failure."""
+    failed = status in (FAILED, ERROR)
+    has_screenshot = any(item.kind == "screenshot" for item in evidence)
+    wants_screenshot = not has_screenshot and (
+        run.screenshot_policy == "always" or (failed and run.screenshot_policy == "on_failure")
+    )
+    if not (wants_screenshot or failed):
+        return []
+    return _evidence_capture(run.browser, order_index, run.secrets, screenshot=wants_screenshot, page=failed)
 
 
 def _run_result(

@@ -7,7 +7,6 @@ import time
 import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from executions import services, worker
@@ -141,7 +140,7 @@ class Command(BaseCommand):
             if inline:
                 queued = [e for e in pending if e.status == RunStatus.QUEUED]
                 if queued:
-                    worker.execution_run(execution_id=queued[0].pk, browsers=self._browsers())
+                    self._worker().execution_run(execution_id=queued[0].pk)
                     continue
             if time.monotonic() > deadline:
                 raise CommandError(f"gave up after {timeout} s with {len(pending)} execution(s) unfinished",
@@ -153,12 +152,10 @@ class Command(BaseCommand):
                 last_progress = time.monotonic()
             time.sleep(POLL_SECONDS)
 
-    def _browsers(self):
-        if not hasattr(self, "_worker_browser"):
-            from executions.runner.browser import WorkerBrowser
-
-            self._worker_browser = WorkerBrowser(worker.browser_config(), reuse=settings.BROWSER_REUSE)
-        return self._worker_browser
+    def _worker(self) -> worker.Worker:
+        if not hasattr(self, "_inline_worker"):
+            self._inline_worker = worker.Worker()
+        return self._inline_worker
 
     def _line(self, execution):
         seconds = (execution.duration_ms or 0) / 1000
@@ -169,8 +166,8 @@ class Command(BaseCommand):
         self.stdout.write(line)
 
     def _report(self, title, finished, junit_path):
-        if hasattr(self, "_worker_browser"):
-            self._worker_browser.close()
+        if hasattr(self, "_inline_worker"):
+            self._inline_worker.close()
         counts = {status: sum(e.status == status for e in finished) for status in FINAL_STATUSES}
         elapsed = time.monotonic() - self.started
         self.stdout.write(
