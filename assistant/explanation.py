@@ -257,7 +257,7 @@ def _patch_dry_run(steps: list[dict], execution, values, secrets, browsers) -> t
     from executions import worker
     from executions.runner.snapshot import steps_dry_run
 
-    browsers = browsers or worker.worker_browser()
+    browsers = browsers or worker.process_worker().browsers
     browser = browsers.acquire()
     try:
         run = steps_dry_run(

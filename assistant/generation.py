@@ -270,7 +270,7 @@ def generation_run(*, job_id, browsers=None) -> str | None:
     if not generation_claim(job_id=job_id):
         return None
     job = GenerationJob.objects.select_related("project", "environment").get(pk=job_id)
-    browsers = browsers or worker.worker_browser()
+    browsers = browsers or worker.process_worker().browsers
     loop = None
     try:
         loop = _Loop(job, browsers)

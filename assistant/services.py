@@ -127,7 +127,9 @@ def explanation_request(*, execution, user=None, automatic: bool = False) -> Fai
     fail, AssistantUnavailable, BudgetSpent.
     """
     if user is not None:
-        catalog_services.project_editor_require(user=user, project_id=execution.project_id, doing="Explaining failures")
+        catalog_services.project_role_require(
+            user=user, project=execution.project_id, role=Role.EDITOR, doing="Explaining failures"
+        )
     if execution.status not in ("failed", "error"):
         message = f"Only failed or errored executions can be explained; this one is {execution.status}."
         raise Conflict(message, {"execution": [message]})
@@ -155,7 +157,9 @@ def explanation_approve(*, explanation: FailureExplanation, user) -> FailureExpl
     """
     from tests_catalog.models import TestCase
 
-    catalog_services.project_editor_require(user=user, project_id=explanation.project_id, doing="Approving changes")
+    catalog_services.project_role_require(
+        user=user, project=explanation.project_id, role=Role.EDITOR, doing="Approving changes"
+    )
     with transaction.atomic():
         row = FailureExplanation.objects.select_for_update().select_related("execution").get(pk=explanation.pk)
         if row.proposal != ProposalStatus.PENDING:
@@ -209,7 +213,9 @@ _STEP_DEFAULTS = {"action": "", "selector_type": "css", "selector": "", "value":
 
 def explanation_reject(*, explanation: FailureExplanation, user) -> FailureExplanation:
     """Refuse the proposed patch; the case is not touched. Raises Forbidden, Conflict when nothing is pending."""
-    catalog_services.project_editor_require(user=user, project_id=explanation.project_id, doing="Rejecting changes")
+    catalog_services.project_role_require(
+        user=user, project=explanation.project_id, role=Role.EDITOR, doing="Rejecting changes"
+    )
     changed = FailureExplanation.objects.filter(pk=explanation.pk, proposal=ProposalStatus.PENDING).update(
         proposal=ProposalStatus.REJECTED, decided_by=user, decided_at=timezone.now()
     )
