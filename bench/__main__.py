@@ -1,6 +1,6 @@
 """`python -m bench [name …]`: run benchmarks, each in its own interpreter, and print one table.
 
-Names: engine, peer, throughput, distribution, dispatch, api, soak, assistant (default: all).
+Names: engine, peer, throughput, distribution, dispatch, api, soak, assistant, timings (default: all).
 BENCH_QUICK=1 runs a smoke-sized version of each. Results go to bench/results/<name>.json and the combined table to
 bench/results/summary.md; a full run of all of them also rewrites the README's Performance table
 (bench/readme.py).
@@ -16,7 +16,7 @@ import time
 
 from bench import common
 
-BENCHMARKS = ("engine", "peer", "throughput", "distribution", "dispatch", "api", "soak", "assistant")
+BENCHMARKS = ("engine", "peer", "throughput", "distribution", "dispatch", "api", "soak", "assistant", "timings")
 
 
 def main(argv: list[str]) -> int:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 from model_bakery import baker
-from rest_framework.test import APIClient
 
 from executions.models import Execution, StepResult
-from tests_catalog.models import Membership, Project, Role, TestCase
+from tests_catalog.models import TestCase
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00\x00\x00\x01" * 2 + b"\x08\x06\x00\x00\x00" + b"\x00" * 200
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
@@ -38,37 +36,6 @@ def files_in(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
 
 
-@pytest.fixture
-def project():
-    return baker.make(Project, slug=f"p-{uuid.uuid4().hex[:8]}")
-
-
-@pytest.fixture
-def other_project():
-    return baker.make(Project, slug=f"o-{uuid.uuid4().hex[:8]}")
-
-
-def member(project, role: str):
-    user = baker.make("auth.User", username=f"{role}-{uuid.uuid4().hex[:8]}", is_active=True)
-    baker.make(Membership, project=project, user=user, role=role)
-    return user
-
-
-@pytest.fixture
-def editor(project):
-    return member(project, Role.EDITOR)
-
-
-@pytest.fixture
-def viewer(project):
-    return member(project, Role.VIEWER)
-
-
-@pytest.fixture
-def outsider(other_project):
-    return member(other_project, Role.MAINTAINER)
-
-
 def make_execution(project):
     return baker.make(Execution, project=project, test_case=None, suite_run=None, environment=None, attempt=1)
 
@@ -86,12 +53,6 @@ def step_result(execution):
 @pytest.fixture
 def test_case(project):
     return baker.make(TestCase, project=project, retry_count=0, expected_duration_seconds=None, author=None)
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def multipart(fields: dict[str, str], *, filename: str, content: bytes, boundary: str = "jbtsboundary") -> bytes:

@@ -4,7 +4,8 @@ import pytest
 
 from artifacts import services
 from artifacts.models import Artifact
-from artifacts.tests.conftest import HTML, MULTIPART, PDF, PNG, ZIP, client_for, files_in, make_execution, multipart
+from artifacts.tests.conftest import HTML, MULTIPART, PDF, PNG, ZIP, files_in, make_execution, multipart
+from conftest import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def test_it_lists_artifacts_in_the_envelope_with_filters(viewer, execution, step
     second = store(execution=execution, kind="page_source", content=HTML, filename="page.html")
     elsewhere = store(execution=make_execution(project), kind="console_log", content=b"log", filename="c.log")
     store(execution=make_execution(other_project))
-    client = client_for(viewer)
+    client = api_client(viewer)
 
     body = client.get(URL).json()
     assert set(body) == {"items", "total", "page", "limit", "pages"}
@@ -43,7 +44,7 @@ def test_it_lists_artifacts_in_the_envelope_with_filters(viewer, execution, step
 
 def test_it_shows_metadata_with_a_download_url(viewer, execution):
     artifact = store(execution=execution, content=PDF, kind="attachment", filename="report.pdf")
-    body = client_for(viewer).get(f"{URL}{artifact.pk}/").json()
+    body = api_client(viewer).get(f"{URL}{artifact.pk}/").json()
     assert body["size"] == len(PDF)
     assert body["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert (body["filename"], body["content_type"], body["kind"]) == ("report.pdf", "application/pdf", "attachment")
@@ -53,7 +54,7 @@ def test_it_shows_metadata_with_a_download_url(viewer, execution):
 
 def test_it_streams_images_inline(viewer, execution):
     artifact = store(execution=execution, filename='we"ird name.png')
-    response = client_for(viewer).get(f"{URL}{artifact.pk}/download/", HTTP_ACCEPT="image/png")
+    response = api_client(viewer).get(f"{URL}{artifact.pk}/download/", HTTP_ACCEPT="image/png")
     assert response.status_code == 200
     assert response.streaming
     assert b"".join(response.streaming_content) == PNG
@@ -68,7 +69,7 @@ def test_it_streams_images_inline(viewer, execution):
 )
 def test_it_serves_everything_but_images_as_sandboxed_attachments(viewer, execution, content, filename, content_type):
     artifact = store(execution=execution, content=content, filename=filename, kind="attachment")
-    response = client_for(viewer).get(f"{URL}{artifact.pk}/download/")
+    response = api_client(viewer).get(f"{URL}{artifact.pk}/download/")
     assert b"".join(response.streaming_content) == content
     assert response["Content-Type"].startswith(content_type)
     assert response["Content-Disposition"].startswith("attachment;")
@@ -78,7 +79,7 @@ def test_it_serves_everything_but_images_as_sandboxed_attachments(viewer, execut
 
 def test_it_hides_other_projects_artifacts_behind_404(outsider, execution):
     artifact = store(execution=execution)
-    client = client_for(outsider)
+    client = api_client(outsider)
     assert client.get(URL).json()["total"] == 0
     for path in (f"{URL}{artifact.pk}/", f"{URL}{artifact.pk}/download/"):
         response = client.get(path)
@@ -96,7 +97,7 @@ def test_it_requires_authentication(execution):
 
 
 def test_it_uploads_for_editors(editor, execution, step_result, test_case, upload_dir):
-    client = client_for(editor)
+    client = api_client(editor)
     response = upload(client, {"kind": "screenshot", "execution": str(execution.pk), "step_result": step_result.pk})
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -113,8 +114,8 @@ def test_it_uploads_for_editors(editor, execution, step_result, test_case, uploa
 
 
 def test_it_refuses_uploads_from_viewers_and_outsiders(viewer, outsider, execution, upload_dir):
-    assert upload(client_for(viewer), {"execution": str(execution.pk)}).status_code == 403
-    response = upload(client_for(outsider), {"execution": str(execution.pk)})
+    assert upload(api_client(viewer), {"execution": str(execution.pk)}).status_code == 403
+    response = upload(api_client(outsider), {"execution": str(execution.pk)})
     assert response.status_code == 404
     assert files_in(upload_dir) == []
 
@@ -128,7 +129,7 @@ def test_it_refuses_uploads_from_viewers_and_outsiders(viewer, outsider, executi
     ],
 )
 def test_it_refuses_bad_files_with_400_and_keeps_nothing(editor, execution, upload_dir, filename, content, field):
-    response = upload(client_for(editor), {"execution": str(execution.pk)}, filename=filename, content=content)
+    response = upload(api_client(editor), {"execution": str(execution.pk)}, filename=filename, content=content)
     assert response.status_code == 400, response.json()
     body = response.json()
     assert body["error"] == "ValidationError"
@@ -138,7 +139,7 @@ def test_it_refuses_bad_files_with_400_and_keeps_nothing(editor, execution, uplo
 
 
 def test_it_refuses_uploads_without_a_file_or_owner(editor, execution, test_case):
-    client = client_for(editor)
+    client = api_client(editor)
     assert client.post(URL, {"execution": str(execution.pk)}, format="multipart").status_code == 400
     assert upload(client, {}).status_code == 400
     both = upload(client, {"execution": str(execution.pk), "test_case": str(test_case.pk)})
@@ -147,7 +148,7 @@ def test_it_refuses_uploads_without_a_file_or_owner(editor, execution, test_case
 
 def test_it_refuses_too_large_uploads_with_413(editor, execution, settings, upload_dir, tmp_path):
     settings.MAX_UPLOAD_SIZE = 1000
-    response = upload(client_for(editor), {"execution": str(execution.pk)}, content=PNG + b"\x00" * 1000)
+    response = upload(api_client(editor), {"execution": str(execution.pk)}, content=PNG + b"\x00" * 1000)
     assert response.status_code == 413
     assert response.json()["error"] == "PayloadTooLarge"
     assert files_in(upload_dir) == []
@@ -159,7 +160,7 @@ def test_it_refuses_too_large_uploads_with_413(editor, execution, settings, uplo
     [("../../../etc/evil.png", "evil.png"), ("C:\\\\temp\\\\shot.png", "shot.png"), ("a\x07b\x1f.png", "ab.png")],
 )
 def test_it_cleans_uploaded_filenames(editor, execution, upload_dir, sent, kept):
-    response = upload(client_for(editor), {"execution": str(execution.pk)}, filename=sent)
+    response = upload(api_client(editor), {"execution": str(execution.pk)}, filename=sent)
     assert response.status_code == 201, response.json()
     assert response.json()["filename"] == kept
     (stored,) = files_in(upload_dir)
@@ -169,9 +170,9 @@ def test_it_cleans_uploaded_filenames(editor, execution, upload_dir, sent, kept)
 
 def test_it_deletes_for_editors_only(editor, viewer, execution, upload_dir, django_capture_on_commit_callbacks):
     artifact = store(execution=execution)
-    assert client_for(viewer).delete(f"{URL}{artifact.pk}/").status_code == 403
+    assert api_client(viewer).delete(f"{URL}{artifact.pk}/").status_code == 403
     with django_capture_on_commit_callbacks(execute=True):
-        assert client_for(editor).delete(f"{URL}{artifact.pk}/").status_code == 204
+        assert api_client(editor).delete(f"{URL}{artifact.pk}/").status_code == 204
     assert not Artifact.objects.exists()
     assert files_in(upload_dir) == []
 
@@ -179,4 +180,4 @@ def test_it_deletes_for_editors_only(editor, viewer, execution, upload_dir, djan
 def test_it_answers_404_when_the_file_is_gone_from_storage(viewer, execution, upload_dir):
     artifact = store(execution=execution)
     (upload_dir / artifact.file.name).unlink()
-    assert client_for(viewer).get(f"{URL}{artifact.pk}/download/").status_code == 404
+    assert api_client(viewer).get(f"{URL}{artifact.pk}/download/").status_code == 404

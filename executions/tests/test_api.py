@@ -1,8 +1,8 @@
 import pytest
 
+from conftest import api_client, case_with_steps
 from executions import services
 from executions.models import Execution, RunStatus, StepResult
-from executions.tests.conftest import api_client, case_with_steps
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_it_queues_a_case_and_answers_202(editor, case):
     body = response.json()
     assert body["status"] == "queued"
     assert body["trigger"] == "api"
-    assert body["triggered_by"] == "editor"
+    assert body["triggered_by"] == editor.username
     assert body["variables"] == {"lang": "en"}
     assert Execution.objects.get(pk=body["id"]).test_case_id == case.id
 

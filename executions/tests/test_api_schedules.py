@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django_celery_beat.models import PeriodicTask
 
+from conftest import api_client
 from executions import schedules
 from executions.models import Schedule, SuiteRun
-from executions.tests.conftest import api_client
 from tests_catalog.models import Environment
 
 pytestmark = pytest.mark.django_db

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from executions import services
 from executions.models import Execution, RunStatus, SuiteRun
+from jbtestsuite.celery import app as celery_app
 from jbtestsuite.errors import Conflict, ValidationFailed
 from tests_catalog.models import Environment, EnvironmentVariable
 
@@ -164,15 +165,36 @@ def test_it_sweeps_a_lost_worker_into_error_or_a_new_attempt(case, settings):
     assert fresh.status == RunStatus.RUNNING
 
 
-def test_it_resends_queued_executions_whose_task_never_reached_the_broker(case, settings, monkeypatch):
+def _execution_run_tasks_sent() -> list[str]:
+    """Empty this test run's broker queue (no worker reads it now); the executions sent to be run."""
     sent = []
-    monkeypatch.setattr(services, "execution_enqueue", lambda *, execution_id: sent.append(execution_id) or True)
+    with celery_app.connection_for_read() as connection:
+        queue = connection.SimpleQueue(celery_app.conf.task_default_queue)
+        try:
+            while True:
+                try:
+                    message = queue.get(timeout=1)
+                except queue.Empty:
+                    return sent
+                if message.headers.get("task") == "executions.tasks.execution_run":
+                    sent.append(message.decode()[0][0])
+                message.ack()
+        finally:
+            queue.close()
+
+
+def test_it_resends_queued_executions_whose_task_never_reached_the_broker(case, settings):
+    # Not a transaction test: the on_commit sends never happen, as when the broker was down.
+    _execution_run_tasks_sent()
     never_sent = services.execution_create(case=case, trigger="api")
     just_created = services.execution_create(case=case, trigger="api")
     old = timezone.now() - datetime.timedelta(seconds=settings.EXECUTION_SWEEP_INTERVAL_SECONDS + 5)
     Execution.objects.filter(pk=never_sent.pk).update(queued_at=old)
 
-    services.executions_sweep()
+    assert services.executions_sweep() == {"lost": 0, "resent": 1}
 
-    assert sent == [never_sent.id]
-    assert just_created.id not in sent
+    never_sent.refresh_from_db()
+    just_created.refresh_from_db()
+    assert never_sent.enqueued_at is not None
+    assert just_created.enqueued_at is None
+    assert _execution_run_tasks_sent() == [str(never_sent.id)]

@@ -5,24 +5,21 @@ worker *process* to kill. The outage test runs its own redis-server on its own p
 touching the machine's shared one.
 """
 
-import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 from xml.etree import ElementTree
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import CommandError, call_command
 
-from conftest import BASE_DIR, free_port
+from conftest import WORKER_ARGUMENTS, api_client, case_with_steps, free_port, wait_for
 from executions import services, worker
 from executions.models import FINAL_STATUSES, Execution, RunStatus, StepResult
 from executions.runner.browser import child_process_ids
-from executions.tests.conftest import api_client, case_with_steps, wait_for, worker_environment
 from jbtestsuite.celery import app as celery_app
 from tests_catalog.models import TestSuite
 
@@ -82,40 +79,18 @@ def test_it_runs_a_suite_and_serves_the_failed_steps_screenshot(editor, project,
 # --- A worker process killed mid-execution ---------------------------------------------------
 
 
-@pytest.fixture
-def worker_process(tmp_path):
-    started = []
-
-    def start(**extra):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "jbtestsuite", "worker", "--pool=prefork", "--concurrency=1",
-             "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-            cwd=BASE_DIR, env=worker_environment(tmp_path, **extra), start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "worker.log", "ab"),  # noqa: SIM115
-        )  # fmt: skip
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        # The whole session: the worker, its pool child, and their chromedriver and Chromium.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def test_it_recovers_an_execution_whose_worker_was_killed(project, shop_url, settings, worker_process):
+def test_it_recovers_an_execution_whose_worker_was_killed(project, shop_url, settings, celery_process):
     settings.EXECUTION_HEARTBEAT_TIMEOUT_SECONDS = 2
     project.base_url = shop_url
     project.save()
     steps = (("open", "", "shop.html"), ("pause", "", "3000"), ("assert_title", "", "Shop"))
     case = case_with_steps(project, name="Interrupted", steps=steps, retry_count=1)
-    worker = worker_process(EXECUTION_HEARTBEAT_TIMEOUT_SECONDS="2")
+    process = celery_process(*WORKER_ARGUMENTS, log="worker.log", EXECUTION_HEARTBEAT_TIMEOUT_SECONDS="2")
     first = services.execution_create(case=case, trigger="api")
 
     wait_for(lambda: StepResult.objects.filter(execution=first, order_index=0).exists(), timeout=90,
              message="the first step on the worker")  # fmt: skip
-    pool_children = wait_for(lambda: child_process_ids(worker.pid), message="the worker's pool process")
+    pool_children = wait_for(lambda: child_process_ids(process.pid), message="the worker's pool process")
     for pid in pool_children:
         os.kill(pid, signal.SIGKILL)
 

@@ -4,10 +4,10 @@ import threading
 
 import pytest
 
+from conftest import case_with_steps, wait_for
 from executions import services, worker
 from executions.models import Execution, RunStatus, StepResult
 from executions.runner.browser import WorkerBrowser, child_process_ids, process_tree_kill
-from executions.tests.conftest import case_with_steps, wait_for
 from tests_catalog.models import Environment, EnvironmentVariable
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]

@@ -1,4 +1,4 @@
-"""Notification fixtures: the executions fixtures, and an HTTP receiver on 127.0.0.1."""
+"""Notification fixtures: an HTTP receiver on 127.0.0.1 that records what it is sent."""
 
 import json
 import threading
@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from executions.tests.conftest import editor, outsider, project, suite, viewer  # noqa: F401 (fixtures)
 
 
 @dataclass

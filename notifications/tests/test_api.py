@@ -4,7 +4,7 @@ the admin's masking and its test action."""
 import pytest
 from django.contrib.auth import get_user_model
 
-from executions.tests.conftest import api_client
+from conftest import api_client
 from notifications import services, tasks
 from notifications.models import NotificationChannel
 

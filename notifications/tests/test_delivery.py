@@ -6,14 +6,13 @@ on commit, the worker decides who hears about it and delivers.
 
 import hashlib
 import hmac
-import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 
+from conftest import case_with_steps, wait_for
 from executions import services as run_services
 from executions.models import RunStatus
-from executions.tests.conftest import case_with_steps, wait_for
 from jbtestsuite.celery import app as celery_app
 from notifications import services
 from notifications.models import NotificationDelivery
@@ -89,11 +88,14 @@ def test_it_posts_a_signed_body_once_per_failure_streak_and_on_recovery(project,
     wait_for(lambda: len(receiver.requests) == 2, timeout=20, message="the recovery notification")
     body = receiver.requests[1].json()
     assert (body["event"], body["run"]["id"], body["failures"]) == ("recovery", str(recovered.pk), [])
-    _finish_run(login_suite, RunStatus.PASSED, environment=staging)
-    time.sleep(1.5)  # time enough for a (wrong) third notification to arrive
-    assert len(receiver.requests) == 2
+    _finish_run(login_suite, RunStatus.PASSED, environment=staging)  # still passing: quiet
+    # One worker thread takes tasks in order: a (wrong) notice of the quiet run would arrive
+    # before the notice of a later failure, which starts a streak of its own (no environment).
+    sentinel = _finish_run(login_suite, RunStatus.FAILED)
+    wait_for(lambda: len(receiver.requests) == 3, timeout=20, message="the sentinel's failure notification")
+    assert receiver.requests[2].json()["run"]["id"] == str(sentinel.pk)
     assert [(d.event, d.status_code, d.succeeded) for d in _deliveries(channel=channel)] == [
-        ("failure", 200, True), ("recovery", 200, True)]  # fmt: skip
+        ("failure", 200, True), ("recovery", 200, True), ("failure", 200, True)]  # fmt: skip
 
 
 def test_it_retries_on_500_with_backoff_then_succeeds_and_records_every_attempt(project, login_suite, receiver,

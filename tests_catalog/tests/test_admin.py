@@ -2,9 +2,9 @@ import pytest
 from django.test import Client
 from model_bakery import baker
 
+from conftest import member
 from tests_catalog import services
 from tests_catalog.models import Environment, Role, TestCase, TestSuite
-from tests_catalog.tests.conftest import member
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
 
+from conftest import PASSWORD
 from tests_catalog.models import Environment, TestCase, TestSuite
-from tests_catalog.tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from model_bakery import baker
 
+from conftest import api_client_for
 from tests_catalog.models import TestCase
-from tests_catalog.tests.conftest import api_client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -17,11 +17,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from conftest import member
 from tests_catalog import services, step_actions
 from tests_catalog.admin import TestStepForm
 from tests_catalog.api.serializers import ACTION_CHOICES
 from tests_catalog.models import Role, TestStep
-from tests_catalog.tests.conftest import member
 
 pytestmark = pytest.mark.django_db
 

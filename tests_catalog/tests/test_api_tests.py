@@ -1,9 +1,9 @@
 import pytest
 from model_bakery import baker
 
+from conftest import api_client_for
 from executions.models import Execution
 from tests_catalog.models import Tag, TestCase, TestStep
-from tests_catalog.tests.conftest import api_client_for
 
 pytestmark = pytest.mark.django_db
 

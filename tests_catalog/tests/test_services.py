@@ -2,10 +2,10 @@ import pytest
 from django.db import IntegrityError
 from model_bakery import baker
 
+from conftest import member
 from jbtestsuite.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests_catalog import services
 from tests_catalog.models import Role, TestCase, TestStep
-from tests_catalog.tests.conftest import member
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ import pytest
 
 from executions.runner.browser import BrowserConfig, WorkerBrowser
 from executions.runner.steps import steps_run
-from executions.tests.page_server import pages_served
 
 os.environ["SE_OFFLINE"] = "true"
 
@@ -25,9 +24,8 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def pages_url():
-    with pages_served(PAGES_DIR) as url:
-        yield url
+def pages_url(serve_pages):
+    return serve_pages(PAGES_DIR)
 
 
 @pytest.fixture(scope="session")

@@ -147,7 +147,7 @@ def test_it_uses_the_default_timeout_when_a_step_has_none(run):
     result = run(FORM, step("click", "#nope"), default_step_timeout_ms=400)
 
     assert result.step_outcomes[1].message == "no element matches css '#nope' within 0.4 s"
-    assert 400 <= result.step_outcomes[1].duration_ms < 2000
+    assert result.step_outcomes[1].duration_ms >= 400  # it waited the whole timeout (no upper bound: load)
 
 
 def test_it_reports_an_unknown_action_as_an_error(run):

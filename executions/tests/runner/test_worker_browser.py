@@ -4,7 +4,6 @@ import contextlib
 import os
 import re
 import signal
-import time
 
 import pytest
 from selenium.webdriver.support import expected_conditions
@@ -124,13 +123,13 @@ def test_it_replaces_a_wedged_browser_that_stops_answering():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGSTOP)
 
-        started = time.monotonic()
         fresh = keeper.acquire()
 
         assert fresh is not wedged
-        assert fresh.is_responsive()
-        # one liveness timeout to notice, at most one more to give up on quitting it, then a start
-        assert time.monotonic() - started < 1.0 + 1.0 + 10
+        assert keeper.starts == 2
+        # A plain command, not is_responsive(): its 1 s limit is a wall-clock figure a loaded
+        # machine can miss (how long the replacement takes is measured in bench/, not here).
+        assert fresh.driver.execute_script("return 6 * 7") == 42
         assert not any(os.path.exists(f"/proc/{pid}") and not _is_zombie(pid) for pid in frozen[1:])
     finally:
         for pid in frozen[1:]:
