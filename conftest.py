@@ -116,45 +116,29 @@ def other_project(db):
     return baker.make(Project, name="Bank", slug="bank")
 
 
-@pytest.fixture
-def viewer(project):
-    return member(project, "viewer", "vera")
+# name: (the project fixture, role, username); each also has a `<name>_api` client with its token.
+PEOPLE = {
+    "viewer": ("project", "viewer", "vera"),
+    "editor": ("project", "editor", "eddie"),
+    "maintainer": ("project", "maintainer", "maya"),
+    "outsider": ("other_project", "maintainer", "olga"),  # a maintainer, but of the other project only
+}
 
 
-@pytest.fixture
-def editor(project):
-    return member(project, "editor", "eddie")
+def _person_fixtures(name: str, project_fixture: str, role: str, username: str):
+    @pytest.fixture(name=name)
+    def person(request):
+        return member(request.getfixturevalue(project_fixture), role, username)
+
+    @pytest.fixture(name=f"{name}_api")
+    def client(request):
+        return api_client_for(request.getfixturevalue(name))
+
+    return person, client
 
 
-@pytest.fixture
-def maintainer(project):
-    return member(project, "maintainer", "maya")
-
-
-@pytest.fixture
-def outsider(other_project):
-    """A maintainer, but of the other project only."""
-    return member(other_project, "maintainer", "olga")
-
-
-@pytest.fixture
-def viewer_api(viewer):
-    return api_client_for(viewer)
-
-
-@pytest.fixture
-def editor_api(editor):
-    return api_client_for(editor)
-
-
-@pytest.fixture
-def maintainer_api(maintainer):
-    return api_client_for(maintainer)
-
-
-@pytest.fixture
-def outsider_api(outsider):
-    return api_client_for(outsider)
+for _name, _spec in PEOPLE.items():
+    globals()[_name], globals()[f"{_name}_api"] = _person_fixtures(_name, *_spec)
 
 
 # --- Cases and suites -------------------------------------------------------------------------

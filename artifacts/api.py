@@ -7,7 +7,7 @@ import json
 import django_filters
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -18,7 +18,7 @@ from artifacts.downloads import artifact_file_response
 from artifacts.models import Artifact
 from artifacts.uploads import SizeLimitedMultiPartParser
 from jbtestsuite.errors import NotFound
-from tests_catalog.api.scoping import DestroyInProject, ProjectScopedViewSet
+from tests_catalog.api.scoping import DestroyInProject, ProjectScopedViewSet, documented
 from tests_catalog.services import project_role_require
 
 
@@ -87,7 +87,7 @@ class FileRenderer(BaseRenderer):
         return json.dumps(data).encode() if isinstance(data, dict | list) else data
 
 
-@extend_schema_view(destroy=extend_schema(responses={204: None}))
+@documented("artifact")
 class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DestroyInProject, ProjectScopedViewSet):
     model = Artifact
     object_label = "Artifact"

@@ -19,6 +19,16 @@ def database_prepare(database: str = RUN_DATABASE) -> str:
     return url
 
 
+def django_on_redis(broker_db: int) -> tuple[str, str]:
+    """Our database migrated and an emptied Redis database as the broker, Django set up on both;
+    returns (database URL, broker URL) for the workers to use too."""
+    database_url = database_prepare()
+    broker_url = f"{common.REDIS_BASE_URL}/{broker_db}"
+    common.redis_flush(broker_db)
+    common.django_setup(DATABASE_URL=database_url, REDIS_URL=broker_url)
+    return database_url, broker_url
+
+
 def project_prepare(base_url: str, slug: str = "bench-run"):
     """A fresh project (previous runs' data of the same slug removed) and an editor user."""
     from django.contrib.auth import get_user_model

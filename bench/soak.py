@@ -71,10 +71,7 @@ def _chromium_kill(worker_pid: int) -> int:
 
 
 def main() -> None:
-    database_url = runtime.database_prepare()
-    broker_url = f"{common.REDIS_BASE_URL}/{BROKER_DB}"
-    common.redis_flush(BROKER_DB)
-    common.django_setup(DATABASE_URL=database_url, REDIS_URL=broker_url)
+    database_url, broker_url = runtime.django_on_redis(BROKER_DB)
     from executions import services
     from executions.models import ACTIVE_STATUSES, Execution, StepResult, Trigger
 

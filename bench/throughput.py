@@ -29,10 +29,7 @@ def case_steps(index: int) -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    database_url = runtime.database_prepare()
-    broker_url = f"{common.REDIS_BASE_URL}/{BROKER_DB}"
-    common.redis_flush(BROKER_DB)
-    common.django_setup(DATABASE_URL=database_url, REDIS_URL=broker_url)
+    database_url, broker_url = runtime.django_on_redis(BROKER_DB)
     from executions import services, worker
     from executions.models import Execution, RunStatus, Trigger
     from executions.runner.browser import WorkerBrowser, browser_start

@@ -15,11 +15,6 @@ _LOGIN_SALT = "jbtestsuite.demo.login"
 _LOGIN_MAX_AGE_S = 3600
 
 
-@require_GET
-def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "demo/index.html")
-
-
 # Exempt from CSRF: the form changes nothing, and test cases should be able to post it
 # without first reading a token.
 @csrf_exempt
@@ -36,6 +31,16 @@ def login(request: HttpRequest) -> HttpResponse:
     return render(request, "demo/login.html", {"username": username, "error": error})
 
 
+def page(template: str):
+    """A page that is only its template (GET only): most of the demo site."""
+
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        return render(request, template)
+
+    return view
+
+
 @require_GET
 def welcome(request: HttpRequest) -> HttpResponse:
     try:
@@ -45,33 +50,5 @@ def welcome(request: HttpRequest) -> HttpResponse:
     return render(request, "demo/welcome.html", {"username": username})
 
 
-@require_GET
-def todo(request: HttpRequest) -> HttpResponse:
-    return render(request, "demo/todo.html")
-
-
-@require_GET
-def delayed(request: HttpRequest) -> HttpResponse:
-    return render(request, "demo/delayed.html")
-
-
-@require_GET
-def iframe(request: HttpRequest) -> HttpResponse:
-    return render(request, "demo/iframe.html")
-
-
 # The project denies framing everywhere; this page exists to be framed by the page above.
-@xframe_options_sameorigin
-@require_GET
-def iframe_inner(request: HttpRequest) -> HttpResponse:
-    return render(request, "demo/iframe_inner.html")
-
-
-@require_GET
-def select(request: HttpRequest) -> HttpResponse:
-    return render(request, "demo/select.html")
-
-
-@require_GET
-def dialogs(request: HttpRequest) -> HttpResponse:
-    return render(request, "demo/dialogs.html")
+iframe_inner = xframe_options_sameorigin(page("demo/iframe_inner.html"))

@@ -12,7 +12,7 @@ from artifacts.admin import ArtifactAdmin
 from executions import schedules, services
 from executions.models import ACTIVE_STATUSES, Execution, Schedule, StepResult, SuiteRun
 from jbtestsuite.errors import Conflict, ValidationFailed
-from tests_catalog.admin import ProjectScopedAdmin
+from tests_catalog.admin import ProjectScopedAdmin, ReadOnlyInline
 from tests_catalog.models import Role
 from tests_catalog.selectors import project_ids_with_role, user_has_role
 
@@ -65,19 +65,10 @@ def _evidence_link(artifact):
     return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, label)
 
 
-class StepResultInline(admin.TabularInline):
+class StepResultInline(ReadOnlyInline):
     model = StepResult
-    extra = 0
-    can_delete = False
     fields = ["order_index", "status_badge", "action", "selector", "value", "duration_ms", "message", "evidence"]
-    readonly_fields = fields
     ordering = ["order_index"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return True  # shown only inside a run page, which is already scoped to the user's projects
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("artifacts")
@@ -138,19 +129,10 @@ class ExecutionAdmin(RunRecordAdmin):
         self.message_user(request, f"Cancelled {cancelled} execution(s).", messages.SUCCESS)
 
 
-class SuiteExecutionInline(admin.TabularInline):
+class SuiteExecutionInline(ReadOnlyInline):
     model = Execution
-    extra = 0
-    can_delete = False
     fields = ["case_link", "status_badge", "attempt", "duration_ms", "error_message"]
-    readonly_fields = fields
     ordering = ["queued_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return True  # shown only inside a run page, which is already scoped to the user's projects
 
     @admin.display(description="case")
     def case_link(self, execution):

@@ -5,7 +5,7 @@ import datetime
 import django_filters
 from django.db import transaction
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from tests_catalog.api.scoping import (
     ProjectScopedViewSet,
     ProjectScopedWriteSerializer,
     VisiblePrimaryKeyField,
+    documented,
 )
 from tests_catalog.models import Environment, TestCase, TestSuite
 
@@ -311,14 +312,7 @@ class ScheduleFilter(django_filters.FilterSet):
 SCHEDULE_FIELDS = ("suite", "environment", "cron", "interval_seconds", "enabled", "overlap", "variables")
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List schedules"),
-    create=extend_schema(summary="Create a schedule", responses={201: ScheduleSerializer}),
-    retrieve=extend_schema(summary="A schedule with its next and last run"),
-    update=extend_schema(summary="Replace a schedule"),
-    partial_update=extend_schema(summary="Change some fields of a schedule"),
-    destroy=extend_schema(summary="Delete a schedule", responses={204: None}),
-)
+@documented("schedule", retrieve="A schedule with its next and last run")
 class ScheduleViewSet(ProjectScopedModelViewSet):
     """Suites that run by themselves. Other projects' schedules answer 404; viewers may only read."""
 

@@ -325,22 +325,19 @@ def execution_finished_announce(*, execution_id, status: str, final_attempt: boo
             )
 
 
+# What every attempt of an execution shares with the first.
+ATTEMPT_COPIES = (
+    "project_id", "test_case_id", "case_name", "suite_run_id", "environment_id", "trigger", "triggered_by_id",
+    "max_attempts", "snapshot", "variable_overrides", "runs_inline",
+)  # fmt: skip
+
+
 def _attempt_next(execution: Execution) -> Execution:
     """Queue the next attempt: same snapshot, attempt + 1; the failed attempt stays as it was."""
     retry = Execution.objects.create(
-        project_id=execution.project_id,
-        test_case_id=execution.test_case_id,
-        case_name=execution.case_name,
-        suite_run_id=execution.suite_run_id,
-        environment_id=execution.environment_id,
-        trigger=execution.trigger,
-        triggered_by_id=execution.triggered_by_id,
         attempt=execution.attempt + 1,
-        max_attempts=execution.max_attempts,
         previous_attempt=execution,
-        snapshot=execution.snapshot,
-        variable_overrides=execution.variable_overrides,
-        runs_inline=execution.runs_inline,
+        **{field: getattr(execution, field) for field in ATTEMPT_COPIES},
     )
     if not retry.runs_inline:
         transaction.on_commit(lambda: execution_enqueue(execution_id=retry.id))

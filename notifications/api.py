@@ -5,14 +5,19 @@ which is itself a credential. Omitting either on update keeps the stored value.
 """
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from notifications import services
 from notifications.models import ChannelKind, NotificationChannel, NotifyOn, RunSource
-from tests_catalog.api.scoping import ProjectScopedModelViewSet, ProjectScopedWriteSerializer, VisiblePrimaryKeyField
+from tests_catalog.api.scoping import (
+    ProjectScopedModelViewSet,
+    ProjectScopedWriteSerializer,
+    VisiblePrimaryKeyField,
+    documented,
+)
 from tests_catalog.models import TestSuite
 from tests_catalog.selectors import project_ids_with_role
 
@@ -70,13 +75,10 @@ class NotificationChannelFilter(django_filters.FilterSet):
         fields = ["project"]
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List notification channels"),
-    create=extend_schema(summary="Create a notification channel", responses={201: NotificationChannelSerializer}),
-    retrieve=extend_schema(summary="A notification channel (secrets left out)"),
-    update=extend_schema(summary="Replace a notification channel; omitted secrets are kept"),
-    partial_update=extend_schema(summary="Change some fields of a notification channel"),
-    destroy=extend_schema(summary="Delete a notification channel", responses={204: None}),
+@documented(
+    "notification channel",
+    retrieve="A notification channel (secrets left out)",
+    update="Replace a notification channel; omitted secrets are kept",
 )
 class NotificationChannelViewSet(ProjectScopedModelViewSet):
     """Where run results go. Other projects' channels answer 404; viewers may only read."""

@@ -75,6 +75,23 @@ class ProjectScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown inside a page already scoped to the user's projects, never edited there:
+    results, attempts, deliveries. Subclasses name `model`, `fields` and `ordering`."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return True  # the page around it checked the project
+
+
 class RoleScopedInline:
     """Inlines follow their parent's project role."""
 

@@ -398,14 +398,8 @@ def test_case_duplicate(*, case: TestCase, author, name: str | None = None) -> T
         name=name or _copy_name(case),
         tags=[tag.name for tag in case.tags.all()],
         steps=steps,
-        description=case.description,
         status=TestCase.Status.DRAFT,
-        priority=case.priority,
-        category=case.category,
-        metadata=case.metadata,
-        expected_duration_seconds=case.expected_duration_seconds,
-        retry_count=case.retry_count,
-        is_automated=case.is_automated,
+        **{field: getattr(case, field) for field in CASE_FIELDS if field not in ("name", "status")},
     )
 
 

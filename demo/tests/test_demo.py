@@ -5,18 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from demo import catalog
-from tests_catalog.models import (
-    Environment,
-    EnvironmentVariable,
-    Membership,
-    Project,
-    Role,
-    SuiteCase,
-    Tag,
-    TestCase,
-    TestStep,
-    TestSuite,
-)
+from tests_catalog import models
 from tests_catalog.step_actions import expectation_parse, step_errors
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +22,17 @@ PAGES = {
     "/demo/dialogs/": ["alert-button", "confirm-button", "dialog-result"],
 }  # fmt: skip
 
-MODELS = (Project, Environment, EnvironmentVariable, Membership, Tag, TestCase, TestStep, TestSuite, SuiteCase)
+MODELS = (
+    models.Project,
+    models.Environment,
+    models.EnvironmentVariable,
+    models.Membership,
+    models.Tag,
+    models.TestCase,
+    models.TestStep,
+    models.TestSuite,
+    models.SuiteCase,
+)
 
 
 def _load(*args: str) -> str:
@@ -112,7 +111,7 @@ def test_it_loads_the_demo_project_once():
     assert "already loaded; nothing changed" in second
     assert _counts() == counts
 
-    project = Project.objects.get(slug="demo")
+    project = models.Project.objects.get(slug="demo")
     assert project.base_url == catalog.DEFAULT_BASE_URL
     environment = project.environments.get(name="local")
     assert environment.base_url == catalog.DEFAULT_BASE_URL
@@ -122,10 +121,10 @@ def test_it_loads_the_demo_project_once():
 
 def test_it_creates_active_cases_whose_steps_the_registry_accepts():
     _load()
-    cases = TestCase.objects.filter(project__slug="demo")
+    cases = models.TestCase.objects.filter(project__slug="demo")
     assert cases.count() == len(catalog.CASES) >= 7
-    assert set(cases.values_list("status", flat=True)) == {TestCase.Status.ACTIVE}
-    steps = TestStep.objects.filter(case__project__slug="demo")
+    assert set(cases.values_list("status", flat=True)) == {models.TestCase.Status.ACTIVE}
+    steps = models.TestStep.objects.filter(case__project__slug="demo")
     assert steps.count() == sum(len(case.steps) for case in catalog.CASES)
     for step in steps:
         assert step_errors(step.action, step.selector_type, step.selector, step.value) == {}, str(step)
@@ -135,7 +134,7 @@ def test_it_creates_active_cases_whose_steps_the_registry_accepts():
 
 def test_it_uses_the_environment_variables_in_steps():
     _load()
-    steps = TestStep.objects.filter(case__project__slug="demo")
+    steps = models.TestStep.objects.filter(case__project__slug="demo")
     assert steps.filter(value="${username}").exists()
     assert steps.filter(value="${password}").exists()
     # The secret never appears in clear in a step.
@@ -144,12 +143,12 @@ def test_it_uses_the_environment_variables_in_steps():
 
 def test_it_builds_the_suites_in_order():
     _load()
-    smoke = TestSuite.objects.get(project__slug="demo", name="Demo smoke")
+    smoke = models.TestSuite.objects.get(project__slug="demo", name="Demo smoke")
     smoke_names = [entry.case.name for entry in smoke.entries.order_by("order_index")]
     assert smoke_names == [case.name for case in catalog.PASSING_CASES]
     assert catalog.FAILING.name not in smoke_names
 
-    with_failure = TestSuite.objects.get(project__slug="demo", name="Demo with a failure")
+    with_failure = models.TestSuite.objects.get(project__slug="demo", name="Demo with a failure")
     assert catalog.FAILING.name in [entry.case.name for entry in with_failure.entries.all()]
 
 
@@ -166,22 +165,22 @@ def test_it_makes_the_admin_user_a_maintainer(settings):
     admin = get_user_model().objects.create_user(username=settings.ADMIN_USERNAME, password="x")
     output = _load()
     assert f"made '{admin.username}' a maintainer" in output
-    membership = Membership.objects.get(project__slug="demo", user=admin)
-    assert membership.role == Role.MAINTAINER
-    assert TestCase.objects.filter(project__slug="demo", author=admin).count() == len(catalog.CASES)
+    membership = models.Membership.objects.get(project__slug="demo", user=admin)
+    assert membership.role == models.Role.MAINTAINER
+    assert models.TestCase.objects.filter(project__slug="demo", author=admin).count() == len(catalog.CASES)
 
 
 def test_it_raises_an_existing_admin_membership_to_maintainer(settings):
     admin = get_user_model().objects.create_user(username=settings.ADMIN_USERNAME, password="x")
     _load()
-    Membership.objects.filter(user=admin).update(role=Role.VIEWER)
+    models.Membership.objects.filter(user=admin).update(role=models.Role.VIEWER)
     assert "raised" in _load()
-    assert Membership.objects.get(user=admin).role == Role.MAINTAINER
+    assert models.Membership.objects.get(user=admin).role == models.Role.MAINTAINER
 
 
 def test_it_loads_without_an_admin_user():
     _load()
-    assert not Membership.objects.filter(project__slug="demo").exists()
+    assert not models.Membership.objects.filter(project__slug="demo").exists()
 
 
 def test_it_points_the_project_at_a_new_base_url_and_keeps_everything_else():
@@ -190,13 +189,13 @@ def test_it_points_the_project_at_a_new_base_url_and_keeps_everything_else():
     output = _load("--base-url", "http://127.0.0.1:9000/demo/")
     assert "base URL" in output
     assert _counts() == counts
-    assert Project.objects.get(slug="demo").base_url == "http://127.0.0.1:9000/demo/"
-    assert Environment.objects.get(project__slug="demo").base_url == "http://127.0.0.1:9000/demo/"
+    assert models.Project.objects.get(slug="demo").base_url == "http://127.0.0.1:9000/demo/"
+    assert models.Environment.objects.get(project__slug="demo").base_url == "http://127.0.0.1:9000/demo/"
 
 
 def test_it_keeps_a_case_the_user_edited():
     _load()
-    case = TestCase.objects.get(project__slug="demo", name=catalog.SELECT.name)
+    case = models.TestCase.objects.get(project__slug="demo", name=catalog.SELECT.name)
     case.steps.filter(order_index=0).update(value="select/?edited=1")
     _load()
     assert case.steps.get(order_index=0).value == "select/?edited=1"
@@ -205,12 +204,12 @@ def test_it_keeps_a_case_the_user_edited():
 def test_it_refuses_a_base_url_that_is_not_http():
     with pytest.raises(CommandError, match="not an http"):
         _load("--base-url", "ftp://example.com/")
-    assert not Project.objects.exists()
+    assert not models.Project.objects.exists()
 
 
 def test_it_refuses_to_load_an_invalid_demo_step(monkeypatch):
-    broken = catalog.DemoCase("Broken", "", TestCase.Priority.LOW, (), (catalog.Step("click"),))
+    broken = catalog.DemoCase("Broken", "", models.TestCase.Priority.LOW, (), (catalog.Step("click"),))
     monkeypatch.setattr(catalog, "CASES", (*catalog.CASES, broken))
     with pytest.raises(CommandError, match=r"Broken / step 0: selector: click needs a selector"):
         _load()
-    assert not Project.objects.exists()
+    assert not models.Project.objects.exists()

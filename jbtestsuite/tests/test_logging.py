@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from conftest import manage
 
 SCRIPT = """
@@ -14,14 +16,22 @@ def _json_lines(text):
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-def test_it_writes_one_json_object_per_line_with_the_request_id(tmp_path):
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    """What SCRIPT logs, in JSON, from a process of its own (run once for every test here)."""
+    data_dir = str(tmp_path_factory.mktemp("logging"))
     result = manage(
         "shell",
         "-c",
         SCRIPT,
-        env={"ENVIRONMENT": "testing", "LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "DATA_DIR": str(tmp_path)},
+        env={"ENVIRONMENT": "testing", "LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "DATA_DIR": data_dir},
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_it_writes_one_json_object_per_line_with_the_request_id(logged):
+    result = logged
     records = _json_lines(result.stderr)
     finished = [r for r in records if r.get("event") == "request_finished"]
     assert finished
@@ -30,13 +40,8 @@ def test_it_writes_one_json_object_per_line_with_the_request_id(tmp_path):
     assert {"timestamp", "level", "logger"} <= finished[0].keys()
 
 
-def test_it_never_logs_secret_values(tmp_path):
-    result = manage(
-        "shell",
-        "-c",
-        SCRIPT,
-        env={"ENVIRONMENT": "testing", "LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "DATA_DIR": str(tmp_path)},
-    )
+def test_it_never_logs_secret_values(logged):
+    result = logged
     login = next(r for r in _json_lines(result.stderr) if r.get("event") == "login_attempt")
     assert login["user"] == "ann"
     assert login["password"] == "***"

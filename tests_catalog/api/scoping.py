@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -180,6 +181,40 @@ class DestroyInProject:
     def destroy(self, request, *args, **kwargs):
         self.object_delete(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def documented(noun: str, *, plural: str = "", **summaries: str):
+    """Class decorator: the OpenAPI summaries of a resource's standard actions, from its noun.
+
+    `summaries` (action name → text) replace the defaults where a resource says more; writes
+    document the resource's `write_serializer_class` as their request body.
+    """
+
+    a = "an" if noun[0] in "aeiou" else "a"
+
+    def decorate(viewset):
+        texts = {
+            "list": f"List {plural or noun + 's'}",
+            "create": f"Create {a} {noun}",
+            "retrieve": f"{a.capitalize()} {noun}",
+            "update": f"Replace {a} {noun}",
+            "partial_update": f"Change some fields of {a} {noun}",
+            "destroy": f"Delete {a} {noun}",
+            **summaries,
+        }
+        request = {"request": viewset.write_serializer_class} if viewset.write_serializer_class else {}
+        schemas = {
+            action: extend_schema(
+                summary=text,
+                **(request if action in ("create", "update", "partial_update") else {}),
+                **({"responses": {204: None}} if action == "destroy" else {}),
+            )
+            for action, text in texts.items()
+            if hasattr(viewset, action)
+        }
+        return extend_schema_view(**schemas)(viewset)
+
+    return decorate
 
 
 class ProjectScopedModelViewSet(

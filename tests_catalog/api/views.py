@@ -4,7 +4,7 @@ import json
 
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Subquery
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from jbtestsuite.errors import ApplicationError, ValidationFailed
 from jbtestsuite.pagination import CursorEnvelopePagination
 from tests_catalog import selectors, services
 from tests_catalog.api import filters
-from tests_catalog.api.scoping import ProjectScopedModelViewSet
+from tests_catalog.api.scoping import ProjectScopedModelViewSet, documented
 from tests_catalog.api.serializers import (
     TEST_CASE_LIST_VALUES,
     DuplicateSerializer,
@@ -32,16 +32,12 @@ from tests_catalog.models import Environment, Membership, Project, Role, TestCas
 MAX_BULK = 100
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List test cases"),
-    create=extend_schema(summary="Create a test case with its steps", request=TestCaseWriteSerializer,
-                         responses={201: TestCaseDetailSerializer}),
-    retrieve=extend_schema(summary="A test case with its steps"),
-    update=extend_schema(summary="Replace a test case (steps, when given, replace all steps)",
-                         request=TestCaseWriteSerializer),
-    partial_update=extend_schema(summary="Change some fields of a test case", request=TestCaseWriteSerializer),
-    destroy=extend_schema(summary="Delete a test case", responses={204: None}),
-)  # fmt: skip
+@documented(
+    "test case",
+    create="Create a test case with its steps",
+    retrieve="A test case with its steps",
+    update="Replace a test case (steps, when given, replace all steps)",
+)
 class TestCaseViewSet(ProjectScopedModelViewSet):
     __test__ = False
 
@@ -120,13 +116,13 @@ class TestCaseViewSet(ProjectScopedModelViewSet):
             return services.test_case_create(project=project, author=self.request.user, **data)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Projects you are a member of"),
-    create=extend_schema(summary="Create a project; you become its maintainer", responses={201: ProjectSerializer}),
-    retrieve=extend_schema(summary="A project"),
-    update=extend_schema(summary="Replace a project's settings (maintainers)"),
-    partial_update=extend_schema(summary="Change some of a project's settings (maintainers)"),
-    destroy=extend_schema(summary="Delete a project and everything in it (maintainers)", responses={204: None}),
+@documented(
+    "project",
+    list="Projects you are a member of",
+    create="Create a project; you become its maintainer",
+    update="Replace a project's settings (maintainers)",
+    partial_update="Change some of a project's settings (maintainers)",
+    destroy="Delete a project and everything in it (maintainers)",
 )
 class ProjectViewSet(ProjectScopedModelViewSet):
     model = Project
@@ -178,13 +174,10 @@ class ProjectViewSet(ProjectScopedModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Environments; secret variable values are always null"),
-    create=extend_schema(summary="Create an environment", responses={201: EnvironmentSerializer}),
-    retrieve=extend_schema(summary="An environment"),
-    update=extend_schema(summary="Replace an environment; `variables` replaces all variables"),
-    partial_update=extend_schema(summary="Change some fields of an environment"),
-    destroy=extend_schema(summary="Delete an environment", responses={204: None}),
+@documented(
+    "environment",
+    list="Environments; secret variable values are always null",
+    update="Replace an environment; `variables` replaces all variables",
 )
 class EnvironmentViewSet(ProjectScopedModelViewSet):
     model = Environment
@@ -205,13 +198,8 @@ class EnvironmentViewSet(ProjectScopedModelViewSet):
         services.environment_delete(environment=environment)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Suites with their ordered case ids"),
-    create=extend_schema(summary="Create a suite", responses={201: SuiteSerializer}),
-    retrieve=extend_schema(summary="A suite"),
-    update=extend_schema(summary="Replace a suite; `cases` sets the cases and their order"),
-    partial_update=extend_schema(summary="Change some fields of a suite"),
-    destroy=extend_schema(summary="Delete a suite", responses={204: None}),
+@documented(
+    "suite", list="Suites with their ordered case ids", update="Replace a suite; `cases` sets the cases and their order"
 )
 class SuiteViewSet(ProjectScopedModelViewSet):
     model = TestSuite

@@ -59,10 +59,15 @@ def test_it_shows_staff_only_their_projects(project, other_project, editor):
     assert "Bank" not in projects
 
 
-def test_it_reorders_steps_and_renumbers_them(case, editor):
-    client = _staff_client(editor)
+def _case_form(case, user):
+    """A staff client of the user, the case's change URL and its form as the page fills it in."""
+    client = _staff_client(user)
     url = f"/admin/tests_catalog/testcase/{case.pk}/change/"
-    data = _form_data(client.get(url))
+    return client, url, _form_data(client.get(url))
+
+
+def test_it_reorders_steps_and_renumbers_them(case, editor):
+    client, url, data = _case_form(case, editor)
     # Move the last step first, by position: 2 → 0 while the others keep 0 and 1.
     data["steps-2-order_index"] = "0"
     data["steps-0-order_index"] = "1"
@@ -73,9 +78,7 @@ def test_it_reorders_steps_and_renumbers_them(case, editor):
 
 
 def test_it_validates_steps_with_the_registry(case, editor):
-    client = _staff_client(editor)
-    url = f"/admin/tests_catalog/testcase/{case.pk}/change/"
-    data = _form_data(client.get(url))
+    client, url, data = _case_form(case, editor)
     data["steps-1-selector"] = ""
     data["steps-0-timeout_ms"] = "0"
     response = client.post(url, data)
