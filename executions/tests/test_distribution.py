@@ -5,9 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from conftest import case_with_steps
 from executions import selectors, services
 from executions.models import Execution, RunStatus
-from executions.tests.conftest import case_with_steps
 from jbtestsuite.celery import app as celery_app
 from tests_catalog.models import Environment, TestSuite
 

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from model_bakery import baker
 
+from conftest import api_client_for
 from executions import services as execution_services
 from executions.api import ExecutionSerializer
 from executions.models import Execution
@@ -16,7 +17,6 @@ from executions.selectors import executions_visible_to
 from tests_catalog import selectors
 from tests_catalog.api.serializers import TestCaseListSerializer
 from tests_catalog.models import Environment, EnvironmentVariable, Tag, TestCase, TestStep
-from tests_catalog.tests.conftest import api_client_for
 
 pytestmark = pytest.mark.django_db
 
