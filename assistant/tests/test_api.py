@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from assistant.models import AssistantSettings, GenerationJob, ModelExchange
-from executions.tests.conftest import api_client
+from conftest import api_client
 from tests_catalog.models import Membership, Project, Role
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from assistant.explanation import explanation_run
 from assistant.models import AssistantSettings, FailureExplanation
 from assistant.services import explanation_approve, explanation_reject, explanation_request
 from assistant.tests.conftest import SECRET, step
+from conftest import api_client
 from executions import services, worker
-from executions.tests.conftest import api_client
 from jbtestsuite.errors import Conflict
 from tests_catalog.models import TestCase, TestStep
 

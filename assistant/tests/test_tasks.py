@@ -6,8 +6,8 @@ from celery.contrib.testing.worker import start_worker
 
 from assistant.models import AssistantSettings, FailureExplanation, GenerationJob
 from assistant.tests.conftest import LOGIN_STEPS, answer
+from conftest import api_client, case_with_steps, wait_for
 from executions import worker
-from executions.tests.conftest import api_client, case_with_steps, wait_for
 from jbtestsuite.celery import app as celery_app
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
