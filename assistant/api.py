@@ -2,7 +2,7 @@
 read the audit log. Thin: the rules live in services."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +11,7 @@ from assistant import selectors, services
 from assistant.models import FailureExplanation, GenerationJob, ModelExchange
 from executions.selectors import executions_visible_to
 from jbtestsuite.errors import NotFound
+from tests_catalog.api.scoping import ProjectScopedViewSet
 from tests_catalog.models import Environment
 from tests_catalog.selectors import project_ids_with_role
 
@@ -66,14 +67,12 @@ class GenerateView(APIView):
         return Response(GenerationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = GenerationJob.objects.none()
+class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    model = GenerationJob
+    object_label = "Generation job"
     serializer_class = GenerationJobSerializer
-    lookup_value_converter = "uuid"
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible_queryset(self):
         return selectors.generation_jobs_visible_to(self.request.user)
 
 
@@ -105,15 +104,14 @@ class ExplainView(APIView):
         return Response(ExplanationSerializer(explanation).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ExplanationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = FailureExplanation.objects.none()
+class ExplanationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    model = FailureExplanation
+    object_label = "Explanation"
+    doing = "Deciding on a proposed change"
     serializer_class = ExplanationSerializer
-    lookup_value_converter = "uuid"
     filterset_fields = ["execution", "proposal"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible_queryset(self):
         return selectors.explanations_visible_to(self.request.user)
 
     @extend_schema(request=None, responses=ExplanationSerializer)
@@ -142,14 +140,13 @@ class ModelExchangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ModelExchangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ModelExchangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
     """Every request sent to the model and its answer, redacted (project maintainers only)."""
 
-    queryset = ModelExchange.objects.none()
+    model = ModelExchange
+    object_label = "Model exchange"
     serializer_class = ModelExchangeSerializer
     filterset_fields = ["generation_job", "explanation", "purpose", "ok"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible_queryset(self):
         return selectors.exchanges_visible_to(self.request.user)

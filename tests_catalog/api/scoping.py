@@ -11,8 +11,7 @@ the same way everywhere:
 
 from __future__ import annotations
 
-import uuid
-
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
@@ -106,9 +105,9 @@ class ProjectScopedViewSet(viewsets.GenericViewSet):
 
     def get_object(self):
         """The object named in the URL if the user may see it (else 404) and act on it (else 403)."""
-        try:
-            pk = uuid.UUID(str(self.kwargs[self.lookup_url_kwarg or self.lookup_field]))
-        except ValueError:
+        try:  # a UUID for most resources; whatever the model's primary key is
+            pk = self.model._meta.pk.to_python(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        except (ValidationError, ValueError, TypeError):
             raise NotFound(f"{self.object_label} not found.") from None
         found = self.get_queryset().filter(pk=pk).first()
         if found is None:
