@@ -226,3 +226,27 @@ def explanation_reject(*, explanation: FailureExplanation, user) -> FailureExpla
             {"proposal": [explanation.proposal]},
         )
     return explanation
+
+
+def jobs_sweep(*, now=None) -> dict[str, int]:
+    """End jobs whose worker died: still queued or running well past the task's hard time limit.
+
+    The task is acknowledged late and redelivered when its worker is lost, but a redelivered
+    task finds the job no longer queued; without this, the job would show "running" forever.
+    """
+    import datetime
+
+    now = now or timezone.now()
+    seconds = settings.ASSISTANT_TIME_LIMIT_SECONDS + 120
+    cutoff = now - datetime.timedelta(seconds=seconds)
+    message = f"The job was lost with its worker (no result {seconds} s after it was asked for)."
+    active = (JobStatus.QUEUED, JobStatus.RUNNING)
+    generations = GenerationJob.objects.filter(status__in=active, created_at__lt=cutoff).update(
+        status=JobStatus.FAILED, message=message, finished_at=now
+    )
+    explanations = FailureExplanation.objects.filter(status__in=active, created_at__lt=cutoff).update(
+        status=JobStatus.FAILED, message=message, finished_at=now
+    )
+    if generations or explanations:
+        logger.warning("assistant_jobs_swept", generations=generations, explanations=explanations)
+    return {"generations": generations, "explanations": explanations}

@@ -20,3 +20,10 @@ def explanation_run(explanation_id: str) -> None:
     from assistant.explanation import explanation_run as run
 
     run(explanation_id=explanation_id)
+
+
+@shared_task(ignore_result=True, expires=60)
+def jobs_sweep() -> dict:
+    from assistant.services import jobs_sweep as sweep
+
+    return sweep()

@@ -293,6 +293,8 @@ ASSISTANT_TIME_LIMIT_SECONDS = config.int("ASSISTANT_TIME_LIMIT_SECONDS", 600, m
 # Model turns (observe, act) a generation may take before it stops with its partial steps.
 ASSISTANT_MAX_TURNS = config.int("ASSISTANT_MAX_TURNS", 12, minimum=1)
 ASSISTANT_MAX_STEPS = config.int("ASSISTANT_MAX_STEPS", 40, minimum=1)
+# A job still running this long after its hard time limit lost its worker: the sweep ends it.
+CELERY_BEAT_SCHEDULE["assistant-jobs-sweep"] = {"task": "assistant.tasks.jobs_sweep", "schedule": 60.0}
 UPLOAD_DIR = Path(config.str("UPLOAD_DIR", str(DATA_DIR / "uploads"))).resolve()
 MAX_UPLOAD_SIZE = config.int("MAX_UPLOAD_SIZE", 10 * 1024 * 1024, minimum=1)
 ALLOWED_FILE_TYPES = config.list(

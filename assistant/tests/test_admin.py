@@ -126,5 +126,17 @@ def test_it_shows_the_proposal_page_in_chromium(model, live_server, staff, proje
         assert "Description" in driver.find_element("id", "generationjob_form").text
         if shots:
             driver.save_screenshot(os.path.join(shots, "generation_add.png"))
+        job = GenerationJob.objects.create(
+            project=project, requested_by=staff, start_url="login.html", description="log in as the demo user",
+            status="failed", message="The model is looping: it sent a step that already failed twice (click #x).",
+            progress=["08:00:01 turn 1: the model sent 2 step(s)", "08:00:02 step click #x failed: no element"],
+            steps=[{"action": "open", "selector_type": "css", "selector": "", "value": "login.html"}],
+            model="scripted-model", model_calls=3, prompt_tokens=3000, completion_tokens=120,
+        )  # fmt: skip
+        driver.get(f"{live_server.url}{reverse('admin:assistant_generationjob_change', args=[job.pk])}")
+        text = driver.find_element("id", "content").text
+        assert "The model is looping" in text and "open 'login.html'" in text
+        if shots:
+            driver.save_screenshot(os.path.join(shots, "generation_job.png"))
     finally:
         browsers.release(browser)

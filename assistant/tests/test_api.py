@@ -91,3 +91,24 @@ def test_it_shows_the_audit_log_to_maintainers_only(model, editor, project):
     assert api_client(editor).get("/api/v1/assistant/exchanges/").json()["total"] == 0
     Membership.objects.filter(user=editor).update(role=Role.MAINTAINER)
     assert api_client(editor).get("/api/v1/assistant/exchanges/").json()["total"] == 1
+
+
+def test_it_ends_jobs_whose_worker_was_lost(project, settings):
+    import datetime
+
+    from assistant.models import FailureExplanation
+    from assistant.services import jobs_sweep
+    from executions.models import Execution
+
+    lost = GenerationJob.objects.create(project=project, start_url="x", description="d", status="running")
+    fresh = GenerationJob.objects.create(project=project, start_url="x", description="d", status="running")
+    execution = Execution.objects.create(project=project, case_name="x", trigger="api", status="failed")
+    stuck = FailureExplanation.objects.create(project=project, execution=execution, status="queued")
+    old = timezone.now() - datetime.timedelta(seconds=settings.ASSISTANT_TIME_LIMIT_SECONDS + 600)
+    GenerationJob.objects.filter(pk=lost.pk).update(created_at=old)
+    FailureExplanation.objects.filter(pk=stuck.pk).update(created_at=old)
+    assert jobs_sweep() == {"generations": 1, "explanations": 1}
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.status == "failed" and "lost with its worker" in lost.message
+    assert fresh.status == "running"
