@@ -18,6 +18,7 @@ from artifacts.downloads import artifact_file_response
 from artifacts.models import Artifact
 from artifacts.uploads import SizeLimitedMultiPartParser
 from jbtestsuite.errors import NotFound
+from jbtestsuite.filters import WholeNumberFilter
 from tests_catalog.api.scoping import DestroyInProject, ProjectScopedViewSet, documented
 from tests_catalog.services import project_role_require
 
@@ -68,7 +69,7 @@ class ArtifactUploadSerializer(serializers.Serializer):
 
 class ArtifactFilter(django_filters.FilterSet):
     execution = django_filters.UUIDFilter()
-    step_result = django_filters.NumberFilter()
+    step_result = WholeNumberFilter()
     kind = django_filters.ChoiceFilter(choices=Artifact.Kind.choices)
 
     class Meta:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -103,6 +103,9 @@ def api_exception_handler(exc, context):
         return _error(400, "ValidationError", _validation_message(details), details)
     elif isinstance(exc, RequestDataTooBig):
         return _error(413, "PayloadTooLarge", "The request body is too large.", {})
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files, a malformed multipart body: the client's fault, said plainly.
+        return _error(400, "BadRequest", _suspicious_message(exc), {})
     elif isinstance(exc, IntegrityError):
         # Services check uniqueness first; this only catches the race between check and insert.
         logger.warning("integrity_conflict", error=type(exc).__name__)
@@ -125,3 +128,47 @@ def api_exception_handler(exc, context):
 
 def _error(status: int, kind: str, message: str, details: dict) -> Response:
     return Response({"error": kind, "message": message, "details": details}, status=status)
+
+
+def _suspicious_message(exc) -> str:
+    return str(exc) if str(exc) else "The request is malformed."
+
+
+# --- Django's own error pages, answered as the envelope under /api/ --------------------------
+# URLs that match no route, and requests refused before any view runs (too many fields), never
+# reach DRF's handler; an API client must still get JSON.
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _page(request, exception, status: int, kind: str, message: str, default_view):
+    if not _is_api(request):
+        return default_view(request, exception) if exception is not None else default_view(request)
+    return JsonResponse({"error": kind, "message": message, "details": {}}, status=status)
+
+
+def page_not_found(request, exception=None):
+    from django.views import defaults
+
+    return _page(request, exception, 404, "NotFound", "No such API endpoint or object.", defaults.page_not_found)
+
+
+def bad_request(request, exception=None):
+    from django.views import defaults
+
+    message = _suspicious_message(exception) if exception is not None else "The request is malformed."
+    return _page(request, exception, 400, "BadRequest", message, defaults.bad_request)
+
+
+def permission_denied(request, exception=None):
+    from django.views import defaults
+
+    return _page(request, exception, 403, "PermissionDenied", "You may not do this.", defaults.permission_denied)
+
+
+def server_error(request):
+    from django.views import defaults
+
+    return _page(request, None, 500, "ServerError", "Something went wrong on our side.", defaults.server_error)

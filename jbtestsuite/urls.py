@@ -22,3 +22,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("demo/", include("demo.urls")),
 ]
+
+# Under /api/ these answer the JSON error envelope; elsewhere Django's usual pages.
+handler400 = "jbtestsuite.errors.bad_request"
+handler403 = "jbtestsuite.errors.permission_denied"
+handler404 = "jbtestsuite.errors.page_not_found"
+handler500 = "jbtestsuite.errors.server_error"

@@ -89,9 +89,10 @@ class TestCaseViewSet(ProjectScopedModelViewSet):
     )
     @action(detail=False, methods=["post"])
     def bulk(self, request):
-        items = request.data.get("cases") if isinstance(request.data, dict) else None
+        # The platform's design sends a bare array; {"cases": [...]} came first. Both are kept.
+        items = request.data.get("cases") if isinstance(request.data, dict) else request.data
         if not isinstance(items, list) or not items:
-            message = f"Send {{'cases': [...]}} with 1 to {MAX_BULK} cases."
+            message = f"Send [...] or {{'cases': [...]}} with 1 to {MAX_BULK} cases."
             raise ValidationFailed(message, {"cases": [message]})
         if len(items) > MAX_BULK:
             message = f"At most {MAX_BULK} cases per request; nothing was created."
