@@ -183,6 +183,13 @@ class ScheduleForm(forms.ModelForm):
         fields = ["project", "suite", "environment", "cron", "interval_seconds", "timezone", "enabled", "overlap",
                   "variables"]  # fmt: skip
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "variables" in self.fields:
+            # Secret overrides are shown as the mask; sent back unchanged, the service keeps them.
+            secret_names = services.secret_variable_names(self.instance.environment)
+            self.initial["variables"] = services.variable_overrides_masked(self.instance.variables, secret_names)
+
     def clean(self):
         data = super().clean()
         project, suite = data.get("project"), data.get("suite")
@@ -214,9 +221,16 @@ class ScheduleAdmin(ProjectScopedAdmin):
     readonly_fields = ["next_run_local", "last_result", "last_fired_at", "skipped_runs", "last_skipped_at"]
     actions = ["run_now", "enable_selected", "disable_selected"]
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [*self.readonly_fields, "variables_shown"]
+        return self.readonly_fields
+
     def get_fieldsets(self, request, obj=None):
+        # A read-only page would print the stored JSON as it is, secret overrides included.
+        read_only = obj is not None and not self.has_change_permission(request, obj)
         fieldsets = [
-            (None, {"fields": ["project", "suite", "environment", "variables"]}),
+            (None, {"fields": ["project", "suite", "environment", "variables_shown" if read_only else "variables"]}),
             ("When", {"fields": ["cron", "interval_seconds", "timezone", "enabled", "overlap"]}),
         ]
         if obj is not None:
@@ -228,6 +242,12 @@ class ScheduleAdmin(ProjectScopedAdmin):
             model = db_field.remote_field.model
             kwargs["queryset"] = model.objects.filter(project_id__in=project_ids_with_role(request.user, Role.EDITOR))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="variables")
+    def variables_shown(self, schedule):
+        secret_names = services.secret_variable_names(schedule.environment)
+        shown = services.variable_overrides_masked(schedule.variables, secret_names)
+        return ", ".join(f"{name}={value}" for name, value in sorted(shown.items())) or "—"
 
     @admin.display(description="when")
     def when(self, schedule):

@@ -298,6 +298,12 @@ class ScheduleSerializer(ProjectScopedWriteSerializer):
 
     create_defaults = ("enabled", "overlap")
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        secret_names = services.secret_variable_names(instance.environment)
+        data["variables"] = services.variable_overrides_masked(data["variables"], secret_names)
+        return data
+
 
 class ScheduleFilter(django_filters.FilterSet):
     project = django_filters.UUIDFilter(field_name="project_id")

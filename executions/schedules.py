@@ -147,6 +147,12 @@ def schedule_update(
     """
 
     schedule = Schedule.objects.select_for_update().select_related("project", "suite").get(pk=schedule.pk)
+    if variables is not None:
+        # Clients (and the admin form) only ever saw secret overrides as the mask.
+        secret_names = services.secret_variable_names(schedule.environment if environment is _UNSET else environment)
+        variables = services.variable_overrides_unmask(
+            services.variable_overrides_clean(variables), schedule.variables, secret_names
+        )
     if cron is not None and interval_seconds is _UNSET:
         interval_seconds = None
     elif interval_seconds is not _UNSET and interval_seconds is not None and cron is None:

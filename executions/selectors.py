@@ -39,8 +39,11 @@ def suite_runs_visible_to(user) -> QuerySet[SuiteRun]:
 
 
 def schedules_visible_to(user) -> QuerySet[Schedule]:
-    return Schedule.objects.filter(project_id__in=project_ids_with_role(user)).select_related(
-        "project", "suite", "environment", "last_run"
+    return (
+        Schedule.objects.filter(project_id__in=project_ids_with_role(user))
+        .select_related("project", "suite", "environment", "last_run")
+        # Which overrides are secrets (shown masked) is read from the environment's variables.
+        .prefetch_related("environment__variables")
     )
 
 

@@ -47,6 +47,27 @@ def _variables_snapshot(environment: Environment | None, overrides: dict[str, st
     return snapshot
 
 
+def secret_variable_names(environment: Environment | None) -> set[str]:
+    """Names whose values are secrets in this environment; an override of one is a secret too."""
+    if environment is None:
+        return set()
+    # .all() rather than a filter, so a prefetched list serves every schedule of a page.
+    return {variable.name for variable in environment.variables.all() if variable.secret}
+
+
+def variable_overrides_masked(overrides: dict[str, str], secret_names: set[str]) -> dict[str, str]:
+    """Overrides as anyone may see them: values of secret names shown as the mask."""
+    return {name: MASK if name in secret_names else value for name, value in overrides.items()}
+
+
+def variable_overrides_unmask(new: dict[str, str], old: dict[str, str], secret_names: set[str]) -> dict[str, str]:
+    """An edited set of overrides in which a secret sent back as the mask keeps its stored value."""
+    return {
+        name: old[name] if name in secret_names and value == MASK and name in old else value
+        for name, value in new.items()
+    }
+
+
 def variable_overrides_clean(variables) -> dict[str, str]:
     if variables is None:
         return {}

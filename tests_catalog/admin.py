@@ -8,6 +8,7 @@ its members. Writes with rules (steps, suite order, bulk actions) go through `se
 from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
+from django.utils.html import format_html
 
 from executions.admin_actions import run_now
 from jbtestsuite.errors import ApplicationError
@@ -143,6 +144,31 @@ class ProjectAdmin(ProjectScopedAdmin):
 # --- Environments ---------------------------------------------------------------------------
 
 
+SECRET_SET, SECRET_NOT_SET = "set", "not set"
+
+
+class SecretValueWidget(forms.PasswordInput):
+    """A write-only input: says whether a value is stored, never what it is; typing replaces it."""
+
+    def __init__(self, *, is_set: bool, attrs=None):
+        self.is_set = is_set
+        placeholder = "Set: type a new value to replace it" if is_set else "Not set: type a value"
+        super().__init__(attrs={"placeholder": placeholder, "autocomplete": "new-password", **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # Whatever value reached the widget (initial data, a re-rendered form) is dropped here.
+        field = super().render(name, None, attrs, renderer)
+        state = SECRET_SET if self.is_set else SECRET_NOT_SET
+        return format_html('{} <span class="secret-state" data-state="{}">{}</span>', field, state, state)
+
+
+def variable_value_shown(variable: EnvironmentVariable) -> str:
+    """What any page may show of a variable's value: a secret only says whether it is set."""
+    if variable.secret:
+        return SECRET_SET if variable.value else SECRET_NOT_SET
+    return variable.value
+
+
 class EnvironmentVariableForm(forms.ModelForm):
     """A secret's value is never sent to the browser; leaving it blank keeps the stored one."""
 
@@ -154,12 +180,10 @@ class EnvironmentVariableForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._stored_secret = self.instance.value if self.instance.pk and self.instance.secret else None
-        if self._stored_secret is not None:
+        if self._stored_secret is not None and "value" in self.fields:
             self.initial["value"] = ""
-            self.fields["value"].widget = forms.PasswordInput(
-                render_value=False, attrs={"placeholder": "•••••• (blank keeps the secret)", "autocomplete": "off"}
-            )
-            self.fields["value"].help_text = "Secret: type a new value to replace it."
+            self.fields["value"].widget = SecretValueWidget(is_set=bool(self._stored_secret), attrs={"size": 40})
+            self.fields["value"].help_text = "Secret: stored values are never shown. Leave blank to keep it."
 
     def clean_value(self):
         value = self.cleaned_data.get("value", "")
@@ -178,6 +202,24 @@ class EnvironmentVariableInline(RoleScopedInline, admin.TabularInline):
     model = EnvironmentVariable
     form = EnvironmentVariableForm
     extra = 1
+
+    def _read_only(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    def get_fields(self, request, obj=None):
+        # Read-only rows print the model's attributes as they are: show the guarded value instead.
+        if self._read_only(request, obj):
+            return ["name", "value_shown", "secret"]
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._read_only(request, obj):
+            return ["name", "value_shown", "secret"]
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description="value")
+    def value_shown(self, variable):
+        return variable_value_shown(variable)
 
 
 @admin.register(Environment)
