@@ -90,12 +90,17 @@ def _run_variables(execution: Execution) -> tuple[dict[str, str], list[str]]:
     """Environment variables (secret values read now, never stored on the execution) + overrides."""
     variables: dict[str, str] = {}
     secrets: list[str] = []
+    secret_names: set[str] = set()
     if execution.environment_id:
         for variable in EnvironmentVariable.objects.filter(environment_id=execution.environment_id):
             variables[variable.name] = variable.value
-            if variable.secret and variable.value:
-                secrets.append(variable.value)
+            if variable.secret:
+                secret_names.add(variable.name)
+                if variable.value:
+                    secrets.append(variable.value)
     variables.update(execution.variable_overrides)
+    # A run-time value for a secret name is as secret as the one it replaces.
+    secrets += [value for name, value in execution.variable_overrides.items() if name in secret_names and value]
     return variables, secrets
 
 

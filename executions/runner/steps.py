@@ -72,6 +72,18 @@ def secrets_mask(text: str, secrets: Collection[str]) -> str:
     return text
 
 
+def _file_name_forms(secret: str) -> list[str]:
+    # A label becomes a file name with its odd characters turned into "-" (see the screenshot
+    # action): "p@ss word" is stored as "p-ss-word", which plain masking would not catch.
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", secret).strip("-")
+    return [secret, slug] if slug and slug != secret and len(slug) >= 4 else [secret]
+
+
+def names_mask(name: str, secrets: Collection[str]) -> str:
+    """A stored name or label with every secret, as typed or as it looks in a file name, masked."""
+    return secrets_mask(name, [form for secret in secrets for form in _file_name_forms(secret)])
+
+
 def browser_gone(error: BaseException) -> bool:
     """True when the error means the browser (or its driver) died, not that a step failed."""
     if isinstance(error, urllib3.exceptions.HTTPError | ConnectionError | http.client.HTTPException):
@@ -259,8 +271,9 @@ def _step_attempt(run: _Run, step: Mapping[str, Any]) -> tuple[StepOutcome, bool
     # After a death every capture would only time out or fail; the outcome says why.
     if not browser_died:
         evidence += _evidence_wanted(run, order_index, status, evidence)
+    evidence = [item._replace(filename=names_mask(item.filename, run.secrets)) for item in evidence]
     outcome = StepOutcome(order_index, action, selector_type, run.mask(selector), run.mask(value), status,
-                          duration_ms, run.mask(message), evidence)  # fmt: skip
+                          duration_ms, names_mask(message, run.secrets), evidence)  # fmt: skip
     return outcome, browser_died
 
 
