@@ -29,6 +29,7 @@ CACHE_REDIS_DB = common.CACHE_REDIS_DB
 P95_TARGET_MS = 200
 # Tokens from gunicorn must verify in this process too, where the query counts are taken.
 SECRET_KEY = "benchmark-only-secret-key-" + "x" * 40
+SECRETS_ENCRYPTION_KEY = "YmVuY2htYXJrLW9ubHktZmVybmV0LWtleS14eHh4eHg="  # 32 bytes, benchmark only
 
 
 def _database_prepare() -> dict:
@@ -104,6 +105,7 @@ def _gunicorn_start(port: int) -> subprocess.Popen:
     env = common.app_env(
         ENVIRONMENT="production",
         SECRET_KEY=SECRET_KEY,
+        SECRETS_ENCRYPTION_KEYS=SECRETS_ENCRYPTION_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",
         SECURE_COOKIES="false",
@@ -163,7 +165,9 @@ def burst(port: int, path: str, token: str, per_client: int, clients: int = CLIE
 def main() -> None:
     common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     preparation = _database_prepare()
-    common.django_setup(DATABASE_URL=common.pg_url(DATABASE), SECRET_KEY=SECRET_KEY)
+    common.django_setup(
+        DATABASE_URL=common.pg_url(DATABASE), SECRET_KEY=SECRET_KEY, SECRETS_ENCRYPTION_KEYS=SECRETS_ENCRYPTION_KEY
+    )
     from conftest import free_port
     from tests_catalog.management.commands.seed_benchmark_data import BENCH_PASSWORD, BENCH_USERNAME
     from tests_catalog.models import Project

@@ -4,11 +4,14 @@ With nothing set, everything runs on this machine with no server: SQLite and Cel
 filesystem broker under DATA_DIR. Set DATABASE_URL and REDIS_URL for PostgreSQL and Redis.
 """
 
+import base64
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 
 from jbtestsuite.env import ENVIRONMENTS, Config, ConfigError
 from jbtestsuite.log import logging_config
@@ -39,6 +42,27 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = config.list("ALLOWED_HOSTS", [] if IS_DEPLOYED else ["localhost", "127.0.0.1", "[::1]", "testserver"])
 if IS_DEPLOYED and not ALLOWED_HOSTS:
     raise ConfigError(f"ALLOWED_HOSTS is required when ENVIRONMENT={ENVIRONMENT}: a comma-separated list of host names")
+
+# Secrets at rest (environment variable values...) are Fernet tokens; see jbtestsuite/crypto.py.
+# Comma list of keys, newest first: the first encrypts, every one decrypts (for rotation).
+SECRETS_ENCRYPTION_KEYS = [key.strip() for key in config.secret("SECRETS_ENCRYPTION_KEYS").split(",") if key.strip()]
+if not SECRETS_ENCRYPTION_KEYS:
+    if IS_DEPLOYED:
+        raise ConfigError(
+            f"SECRETS_ENCRYPTION_KEYS is required when ENVIRONMENT={ENVIRONMENT}: generate one with "
+            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+        )
+    # Development and tests: a key derived from SECRET_KEY, so nothing needs configuring.
+    _digest = hashlib.sha256(b"jbtestsuite secrets at rest\x00" + SECRET_KEY.encode()).digest()
+    SECRETS_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
+for _position, _key in enumerate(SECRETS_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"SECRETS_ENCRYPTION_KEYS is invalid: key {_position} is not a Fernet key (32 url-safe base64 bytes)"
+        ) from None
+
 CSRF_TRUSTED_ORIGINS = config.list("CSRF_TRUSTED_ORIGINS", [])
 CORS_ALLOWED_ORIGINS = config.list("CORS_ORIGINS", [])
 PUBLIC_BASE_URL = config.url("PUBLIC_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from jbtestsuite.crypto import EncryptedTextField
 from tests_catalog import step_actions
 
 
@@ -79,7 +80,9 @@ class EnvironmentVariable(TimestampedModel):
 
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="variables")
     name = models.CharField(max_length=100)
-    value = models.TextField(blank=True)
+    # Every value is encrypted at rest (a Fernet token in the column), secret or not: a variable
+    # may be switched to secret later, and one rule for the column is easier to trust.
+    value = EncryptedTextField(blank=True)
     secret = models.BooleanField(default=False)
 
     class Meta:

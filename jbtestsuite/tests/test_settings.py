@@ -1,6 +1,7 @@
 import secrets
 
 import pytest
+from cryptography.fernet import Fernet
 
 from conftest import manage
 from jbtestsuite.env import Config, ConfigError
@@ -89,6 +90,7 @@ def test_it_passes_check_deploy_in_production(tmp_path):
     env = {
         "ENVIRONMENT": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "SECRETS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "jbtestsuite.example.com",
         "DATA_DIR": str(tmp_path),
     }
