@@ -23,6 +23,10 @@ PASSWORD = "correct horse battery"  # noqa: S105 (the test users' password)
 def _local_cache(settings):
     # Throttle counters must not leak between tests (or test runs) through the shared Redis.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Local-memory caches of one name share their store across the process: start each test empty.
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

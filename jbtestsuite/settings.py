@@ -200,12 +200,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 RATE_LIMIT_PER_MINUTE = config.int("RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+# The token endpoint's own limits: password guessing is slow from one address or for one name.
+LOGIN_RATE_LIMIT_PER_ADDRESS = config.int("LOGIN_RATE_LIMIT_PER_ADDRESS", 20, minimum=1)
+LOGIN_RATE_LIMIT_PER_USERNAME = config.int("LOGIN_RATE_LIMIT_PER_USERNAME", 10, minimum=1)
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's authentication that also refuses tokens revoked by logout or a new password.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tests_catalog.api.authentication.RevocableJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "jbtestsuite.schema.ApiSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": f"{RATE_LIMIT_PER_MINUTE}/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "user": f"{RATE_LIMIT_PER_MINUTE}/min",
+        "login_address": f"{LOGIN_RATE_LIMIT_PER_ADDRESS}/min",
+        "login_username": f"{LOGIN_RATE_LIMIT_PER_USERNAME}/min",
+    },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "jbtestsuite.parsers.StrictJSONParser",

@@ -5,3 +5,6 @@ class TestsCatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tests_catalog"
     verbose_name = "Test catalog"
+
+    def ready(self):
+        from tests_catalog import signals  # noqa: F401 - connects the receivers

@@ -35,6 +35,23 @@ class Project(TimestampedModel):
         return self.name
 
 
+class TokenGeneration(models.Model):
+    """Which of a user's API tokens still count: those carrying the current generation.
+
+    Logout, a password change and deactivation raise the generation, so every access and
+    refresh token issued before stops working at once, not when it expires.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="token_generation"
+    )
+    generation = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.user} (tokens of generation {self.generation})"
+
+
 class Role(models.TextChoices):
     VIEWER = "viewer"
     EDITOR = "editor"

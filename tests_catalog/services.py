@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import structlog
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from jbtestsuite.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests_catalog import step_actions
@@ -25,8 +28,11 @@ from tests_catalog.models import (
     TestCase,
     TestStep,
     TestSuite,
+    TokenGeneration,
 )
 from tests_catalog.selectors import projects_visible_to, user_has_role
+
+logger = structlog.get_logger(__name__)
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 STEP_FIELDS = ("action", "selector_type", "selector", "value", "timeout_ms", "description", "continue_on_failure")
@@ -76,6 +82,22 @@ def environment_in_project_check(*, environment: Environment | None, project_id,
     if environment is not None and environment.project_id != project_id:
         message = "The environment belongs to another project."
         raise ValidationFailed(message, {field: [message]})
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def token_generation_of(user) -> int:
+    """The generation new tokens of this user carry (0 until their first revocation)."""
+    state = TokenGeneration.objects.filter(user_id=user.pk).values_list("generation", flat=True).first()
+    return state or 0
+
+
+def user_tokens_revoke(*, user_id, reason: str) -> None:
+    """Make every token the user holds stop working now (logout, new password, deactivation)."""
+    state, _ = TokenGeneration.objects.get_or_create(user_id=user_id)
+    TokenGeneration.objects.filter(pk=state.pk).update(generation=F("generation") + 1, revoked_at=timezone.now())
+    logger.info("user_tokens_revoked", user_id=user_id, reason=reason)
 
 
 # --- Tags -----------------------------------------------------------------------------------
