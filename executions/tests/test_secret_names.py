@@ -3,10 +3,10 @@
 import pytest
 
 from artifacts.models import Artifact
-from executions import engine, services
+from executions import services, worker
 from executions.models import RunStatus
 from executions.runner.browser import WorkerBrowser
-from executions.runner.execution import names_mask
+from executions.runner.steps import names_mask
 from executions.tests.conftest import api_client, case_with_steps
 from tests_catalog.models import Environment, EnvironmentVariable
 
@@ -18,7 +18,7 @@ ODD_CANARY = "p@ss w0rd!x"
 
 @pytest.fixture(scope="module")
 def browsers():
-    keeper = WorkerBrowser(engine.browser_config(), reuse=True)
+    keeper = WorkerBrowser(worker.browser_config(), reuse=True)
     yield keeper
     keeper.close()
 
@@ -33,7 +33,7 @@ def environment(project):
 
 def _run(case, browsers, **create):
     execution = services.execution_create(case=case, trigger="cli", inline=True, **create)
-    engine.execution_run(execution_id=execution.id, browsers=browsers)
+    worker.execution_run(execution_id=execution.id, browsers=browsers)
     execution.refresh_from_db()
     return execution
 
