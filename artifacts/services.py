@@ -220,3 +220,41 @@ def artifacts_expired_delete(*, older_than: datetime, dry_run: bool = False, bat
 
 def artifacts_retention_cutoff() -> datetime:
     return timezone.now() - timedelta(days=settings.ARTIFACT_RETENTION_DAYS)
+
+
+# Files younger than this are left alone: artifact_store saves the file before its row commits.
+ORPHAN_GRACE = timedelta(hours=1)
+STORAGE_PREFIX = "artifacts"
+
+
+def _stored_names(storage, directory: str):
+    directories, files = storage.listdir(directory)
+    for name in files:
+        yield f"{directory}/{name}"
+    for child in directories:
+        yield from _stored_names(storage, f"{directory}/{child}")
+
+
+def artifact_files_orphaned_delete(*, dry_run: bool = False, grace: timedelta = ORPHAN_GRACE) -> CleanupResult:
+    """Delete stored files no artifact row points at (a row rolled back after its file was saved).
+
+    Only files under `artifacts/` older than `grace` are considered. Raises nothing of its own.
+    """
+    storage = Artifact._meta.get_field("file").storage
+    if not storage.exists(STORAGE_PREFIX):
+        return CleanupResult(count=0, bytes=0, dry_run=dry_run)
+    cutoff = timezone.now() - grace
+    count = freed = 0
+    for name in _stored_names(storage, STORAGE_PREFIX):
+        try:
+            if storage.get_modified_time(name) >= cutoff or Artifact.objects.filter(file=name).exists():
+                continue
+            size = storage.size(name)
+            if not dry_run:
+                storage.delete(name)
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+        count += 1
+        freed += size
+    logger.info("artifact_files_orphaned", count=count, bytes=freed, dry_run=dry_run)
+    return CleanupResult(count=count, bytes=freed, dry_run=dry_run)
