@@ -204,6 +204,7 @@ def _steps_run(execution: Execution, browser: Browser) -> Ending:
         screenshot_policy=settings.SCREENSHOT_POLICY,
         before_step=before_step,
         after_step=after_step,
+        allowed_hosts=settings.BROWSER_ALLOWED_HOSTS,
     )
     if timed_out:
         return _timed_out()._replace(failing_step_index=result.failing_step_index)

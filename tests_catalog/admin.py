@@ -117,6 +117,18 @@ class RoleScopedInline:
         return self._parent_allows(request, obj, self.write_role)
 
 
+class BaseUrlForm(forms.ModelForm):
+    """The browser-target rules of the services, as a field error (file:, ftp:, metadata hosts...)."""
+
+    def clean_base_url(self):
+        base_url = self.cleaned_data.get("base_url", "")
+        try:
+            services.base_url_check(base_url)
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from None
+        return base_url
+
+
 # --- Projects -------------------------------------------------------------------------------
 
 
@@ -130,6 +142,7 @@ class MembershipInline(RoleScopedInline, admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(ProjectScopedAdmin):
+    form = BaseUrlForm
     project_path = ""
     write_role = Role.MAINTAINER
     list_display = ["name", "slug", "base_url", "created_at"]
@@ -224,6 +237,7 @@ class EnvironmentVariableInline(RoleScopedInline, admin.TabularInline):
 
 @admin.register(Environment)
 class EnvironmentAdmin(ProjectScopedAdmin):
+    form = BaseUrlForm
     list_display = ["name", "project", "base_url"]
     list_filter = ["project"]
     search_fields = ["name"]

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from jbtestsuite.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests_catalog import step_actions
+from tests_catalog.browser_targets import browser_target_error
 from tests_catalog.models import (
     Environment,
     EnvironmentVariable,
@@ -84,6 +86,18 @@ def environment_in_project_check(*, environment: Environment | None, project_id,
         raise ValidationFailed(message, {field: [message]})
 
 
+# --- Browser targets -------------------------------------------------------------------------
+
+
+def base_url_check(base_url: str) -> None:
+    """Raise ValidationFailed unless the browser may open this base URL (see browser_targets)."""
+    if not base_url:
+        return
+    problem = browser_target_error(base_url, allowed_hosts=settings.BROWSER_ALLOWED_HOSTS)
+    if problem:
+        raise ValidationFailed(problem, {"base_url": [problem]})
+
+
 # --- API tokens -----------------------------------------------------------------------------
 
 
@@ -142,8 +156,12 @@ def _project_slug_check(slug: str, exclude_id=None) -> None:
 
 @transaction.atomic
 def project_create(*, creator, name: str, slug: str, description: str = "", base_url: str = "", timezone: str = "UTC"):
-    """Create a project with its creator as maintainer. Raises Conflict when the slug is taken."""
+    """Create a project with its creator as maintainer.
+
+    Raises Conflict when the slug is taken, ValidationFailed for a base URL the browser may not open.
+    """
     _project_slug_check(slug)
+    base_url_check(base_url)
     project = Project.objects.create(
         name=name, slug=slug, description=description, base_url=base_url, timezone=timezone
     )
@@ -160,6 +178,7 @@ def project_update(*, project: Project, **fields: Any) -> Project:
         raise ValueError(f"project_update does not change {sorted(unknown)}")
     if "slug" in fields and fields["slug"] != project.slug:
         _project_slug_check(fields["slug"], exclude_id=project.pk)
+    base_url_check(fields.get("base_url", ""))
     for name, value in fields.items():
         setattr(project, name, value)
     project.save()
@@ -263,6 +282,7 @@ def environment_create(
     Raises Conflict for a taken name, ValidationFailed for bad variables.
     """
     _environment_name_check(project, name)
+    base_url_check(base_url)
     environment = Environment.objects.create(project=project, name=name, base_url=base_url)
     _variables_replace(environment, variables)
     return environment
@@ -277,6 +297,7 @@ def environment_update(
         _environment_name_check(environment.project, name, exclude_id=environment.pk)
         environment.name = name
     if base_url is not None:
+        base_url_check(base_url)
         environment.base_url = base_url
     environment.save()
     if variables is not None:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from tests_catalog.browser_targets import browser_target_error
 
 REQUIRED = "required"
 OPTIONAL = "optional"
@@ -135,10 +136,11 @@ def key_chord_parse(value: str) -> tuple[list[str], str] | None:
 
 
 def _check_url(value: str) -> str | None:
-    scheme = urlsplit(value).scheme
-    if scheme and scheme not in ("http", "https", "file", "about", "data"):
-        return f"URL scheme {scheme!r} is not supported; use http(s) or a path relative to the base URL."
-    return None
+    if "${" in value:
+        return None  # checked again at run time, once substituted
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value.strip()):
+        return None  # relative to the base URL
+    return browser_target_error(value)
 
 
 def _check_milliseconds(value: str) -> str | None:

@@ -36,6 +36,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from executions.runner.outcomes import Evidence, StepError, StepFailed, first_line
 from tests_catalog import step_actions
+from tests_catalog.browser_targets import browser_target_error, resolved_target_error
 from tests_catalog.step_actions import PAUSE_MAX_MS, expectation_parse, key_chord_parse, name_value_split
 
 POLL_INTERVAL_S = 0.05
@@ -78,6 +79,8 @@ class StepContext:
     base_url: str
     variables: dict[str, str]
     evidence: list[Evidence] = field(default_factory=list)
+    # BROWSER_ALLOWED_HOSTS: when not empty, the only hosts `open` may go to.
+    allowed_hosts: tuple[str, ...] = ()
     # How often the page replaced the element under us; reported in the message.
     stale_retries: int = 0
 
@@ -237,6 +240,10 @@ def _hidden_now(ctx: StepContext) -> bool:
 
 def open_url(ctx: StepContext) -> str:
     url = url_resolve(ctx.value, ctx.base_url)
+    # Checked here, after substitution, whatever was validated when the step was saved.
+    refused = browser_target_error(url, allowed_hosts=ctx.allowed_hosts) or resolved_target_error(url)
+    if refused:
+        raise StepError(f"refused to open {url}: {refused}")
     try:
         ctx.driver.get(url)
     except TimeoutException as error:

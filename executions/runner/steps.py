@@ -158,6 +158,7 @@ class _Run:
     secrets: list[str]
     default_step_timeout_ms: int
     screenshot_policy: str
+    allowed_hosts: tuple[str, ...] = ()
 
     def mask(self, text: str) -> str:
         return secrets_mask(text, self.secrets)
@@ -174,6 +175,7 @@ def steps_run(
     screenshot_policy: str = "on_failure",
     before_step: Callable[[Mapping[str, Any]], bool | None] | None = None,
     after_step: Callable[[StepOutcome], None] | None = None,
+    allowed_hosts: Collection[str] = (),
 ) -> RunResult:
     """Run the steps in order in the browser and report each step and the run.
 
@@ -183,6 +185,7 @@ def steps_run(
     before_step(step) is called before each step (write a heartbeat there); returning True
     or raising ExecutionCancelled cancels the run before that step.
     after_step(outcome) is called for every step, skipped ones included, in order.
+    allowed_hosts: when given, the only hosts `open` may go to (see tests_catalog.browser_targets).
     Raises ValueError for an unknown screenshot_policy; everything the steps do is reported.
     """
     if screenshot_policy not in SCREENSHOT_POLICIES:
@@ -194,6 +197,7 @@ def steps_run(
         secrets=[str(secret) for secret in secrets if secret],
         default_step_timeout_ms=default_step_timeout_ms,
         screenshot_policy=screenshot_policy,
+        allowed_hosts=tuple(allowed_hosts),
     )
     outcomes: list[StepOutcome] = []
     stop_reason = ""  # why the remaining steps are skipped
@@ -258,6 +262,7 @@ def _step_attempt(run: _Run, step: Mapping[str, Any]) -> tuple[StepOutcome, bool
             base_url=run.base_url,
             variables=run.variables,
             evidence=evidence,
+            allowed_hosts=run.allowed_hosts,
         )
         status, message = _step_run(ctx, action)
     except StepError as error:
