@@ -303,6 +303,9 @@ EMAIL_BACKEND = (
 )
 # A failed delivery (network error, 5xx, 429) is tried again after base, 2 x base, 4 x base... seconds.
 NOTIFICATION_MAX_ATTEMPTS = config.int("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
+# Webhook and Slack targets inside the network are refused (loopback, private, link-local,
+# metadata) unless listed here: host names, *.example.com, IPs or CIDR networks.
+NOTIFICATION_ALLOWED_HOSTS = config.list("NOTIFICATION_ALLOWED_HOSTS", [])
 NOTIFICATION_RETRY_BASE_SECONDS = config.int("NOTIFICATION_RETRY_BASE_SECONDS", 10, minimum=1)
 
 # --- AI, uploads ----------------------------------------------------------------------------

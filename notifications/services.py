@@ -20,7 +20,7 @@ from django.db import transaction
 from executions.models import RunStatus, SuiteRun, Trigger
 from jbtestsuite.errors import Conflict, ValidationFailed
 from notifications import message as messages
-from notifications import transports
+from notifications import targets, transports
 from notifications.models import (
     ChannelKind,
     NotificationChannel,
@@ -50,6 +50,11 @@ def notification_channel_check(channel: NotificationChannel, suites) -> None:
         errors["kind"] = [f"Expected one of {', '.join(ChannelKind.values)}."]
     if channel.kind in (ChannelKind.WEBHOOK, ChannelKind.SLACK) and not channel.url.startswith(("http://", "https://")):
         errors["url"] = [f"A {channel.kind} channel needs an http(s) URL."]
+    elif channel.kind in (ChannelKind.WEBHOOK, ChannelKind.SLACK):
+        try:
+            targets.target_check(channel.url)
+        except targets.TargetRefused as exc:
+            errors["url"] = [str(exc)]
     if channel.kind == ChannelKind.WEBHOOK and len(channel.secret) < 8:
         errors["secret"] = ["A webhook channel needs a secret of at least 8 characters to sign its bodies."]
     if channel.kind == ChannelKind.EMAIL and not channel.email_to:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
+import socket
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 
 from notifications import message as messages
+from notifications import targets
 from notifications.models import ChannelKind
 
 TIMEOUT_SECONDS = 10
@@ -47,11 +51,55 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class _PinnedConnection:
+    """Connects to the address the target policy checked, whatever DNS says a moment later.
+
+    TLS still verifies the certificate of the URL's host name (SNI uses `self.host`).
+    """
+
+    pinned: tuple[str, int]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = self._pinned_connection
+
+    def _pinned_connection(self, address, *args, **kwargs):
+        return socket.create_connection(self.pinned, *args, **kwargs)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect would lead past the target check; receivers get one chance to answer.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _opener(pinned: tuple[str, int]) -> urllib.request.OpenerDirector:
+    http_connection = type("PinnedHTTP", (_PinnedConnection, http.client.HTTPConnection), {"pinned": pinned})
+    https_connection = type("PinnedHTTPS", (_PinnedConnection, http.client.HTTPSConnection), {"pinned": pinned})
+
+    class PinnedHTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(http_connection, req)
+
+    class PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(https_connection, req, context=ssl.create_default_context())
+
+    # No ProxyHandler: a proxy from the environment would be a way around the pinned address.
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), PinnedHTTPHandler, PinnedHTTPSHandler, _NoRedirects
+    )
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> Delivered:
     # Callers pass only http(s) URLs (checked by the services and again in `send`).
+    try:
+        pinned = targets.delivery_address(url)
+    except targets.TargetRefused as exc:
+        raise DeliveryFailed(f"target refused: {exc}", retryable=False) from None
     request = urllib.request.Request(url, data=body, method="POST", headers={"User-Agent": USER_AGENT, **headers})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (http(s) only)
+        with _opener(pinned).open(request, timeout=TIMEOUT_SECONDS) as response:
             return Delivered(status_code=response.status)
     except urllib.error.HTTPError as exc:
         retryable = exc.code >= 500 or exc.code == 429

@@ -52,3 +52,9 @@ def receiver():
     yield state
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _receivers_on_loopback_allowed(settings):
+    # The test receivers listen on 127.0.0.1, which the target policy refuses by default.
+    settings.NOTIFICATION_ALLOWED_HOSTS = ["127.0.0.1"]
