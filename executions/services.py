@@ -422,9 +422,25 @@ def suite_run_refresh(*, suite_run_id) -> None:
             suite_run.finished_at = suite_run.finished_at or timezone.now()
         suite_run.save()
         if not active and not was_final:
+            _suite_run_finishing_announce(suite_run_id=suite_run_id)
             transaction.on_commit(lambda: suite_run_finished_announce(suite_run_id=suite_run_id))
     if not active:
         logger.info("suite_run_finished", suite_run_id=str(suite_run_id), status=suite_run.status)
+
+
+def _suite_run_finishing_announce(*, suite_run_id) -> None:
+    """Inside the finishing transaction: let the apps above record what they owe the run.
+
+    A savepoint around the receivers: whatever they break, the run itself still finishes.
+    """
+    try:
+        with transaction.atomic():
+            outcomes = signals.suite_run_finishing.send_robust(sender=SuiteRun, suite_run_id=suite_run_id)
+            failed = [(receiver, outcome) for receiver, outcome in outcomes if isinstance(outcome, Exception)]
+            if failed:
+                raise failed[0][1]
+    except Exception as exc:
+        logger.warning("suite_run_finishing_receiver_failed", suite_run_id=str(suite_run_id), error=type(exc).__name__)
 
 
 def suite_run_finished_announce(*, suite_run_id) -> None:

@@ -284,6 +284,11 @@ CELERY_BEAT_SCHEDULE["executions-sweep"] = {
     "task": "executions.tasks.executions_sweep",
     "schedule": float(EXECUTION_SWEEP_INTERVAL_SECONDS),
 }
+# Notifications owed by finished runs but never handed to the broker (it was down) go out here.
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "notifications.tasks.notifications_sweep",
+    "schedule": float(EXECUTION_SWEEP_INTERVAL_SECONDS),
+}
 
 # --- Notifications and e-mail ---------------------------------------------------------------
 # E-mail channels send through Django's backend: SMTP when EMAIL_HOST is set, otherwise printed

@@ -7,7 +7,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self):
-        from executions.signals import suite_run_finished
-        from notifications.receivers import suite_run_notify
+        from executions.signals import suite_run_finishing
+        from notifications.receivers import suite_run_notifications_record
 
-        suite_run_finished.connect(suite_run_notify, dispatch_uid="notifications_suite_run_finished")
+        suite_run_finishing.connect(suite_run_notifications_record, dispatch_uid="notifications_suite_run_finishing")

@@ -67,6 +67,37 @@ class NotificationEvent(models.TextChoices):
     TEST = "test"
 
 
+class Notification(models.Model):
+    """A notification a channel is owed for a finished suite run: the outbox.
+
+    Written in the same transaction that finishes the run, so a broker that is down at that
+    moment cannot lose it: `enqueued_at` stays empty and the sweeper sends it later.
+    `done_at` is set once it was delivered or its last attempt failed.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="notifications")
+    suite_run = models.ForeignKey("executions.SuiteRun", on_delete=models.CASCADE, related_name="notifications")
+    event = models.CharField(max_length=10, choices=NotificationEvent.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "suite_run"], name="notification_once_per_channel_and_run")
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(enqueued_at__isnull=True), name="notification_never_enqueued"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.event} of {self.suite_run_id} to {self.channel}"
+
+
 class NotificationDelivery(models.Model):
     """One attempt to deliver one notification: a retry is a new row with `attempt` + 1."""
 

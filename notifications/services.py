@@ -13,9 +13,12 @@ scheduled, or manual ones). Cancelled runs neither start nor end a streak.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import structlog
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from executions.models import RunStatus, SuiteRun, Trigger
 from jbtestsuite.errors import Conflict, ValidationFailed
@@ -23,6 +26,7 @@ from notifications import message as messages
 from notifications import targets, transports
 from notifications.models import (
     ChannelKind,
+    Notification,
     NotificationChannel,
     NotificationDelivery,
     NotificationEvent,
@@ -168,29 +172,82 @@ def channels_for(suite_run: SuiteRun):
     ]
 
 
-def notifications_for_suite_run(*, suite_run_id) -> list[tuple[str, str]]:
-    """Decide which channels hear about a finished run and send each its own delivery task.
+def notifications_owed_record(*, suite_run_id) -> list[Notification]:
+    """Record, in the caller's transaction, a Notification per channel that hears about the run.
 
-    One task per channel: a channel that keeps failing never delays the others.
+    Called inside the transaction that finishes the run (the outbox): the rows commit with the
+    finish or not at all. Their delivery tasks are sent once it commits; a broker that is down
+    then leaves them to `notifications_sweep`. Recording twice adds nothing.
     """
-    from notifications.tasks import notification_deliver
-
     suite_run = SuiteRun.objects.select_related("project", "environment").filter(pk=suite_run_id).first()
     if suite_run is None or suite_run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         return []
-    sent = []
+    owed = []
     for channel in channels_for(suite_run):
         event = notification_event_for(channel, suite_run)
-        if event is None:
-            continue
+        if event is not None:
+            owed.append(Notification(channel=channel, suite_run=suite_run, event=event))
+    Notification.objects.bulk_create(owed, ignore_conflicts=True)
+    ids = [notification.pk for notification in owed]
+    if ids:
+        transaction.on_commit(lambda: notifications_dispatch(notification_ids=ids))
+    logger.info("notifications_owed", suite_run_id=str(suite_run_id), count=len(owed))
+    return owed
+
+
+def notifications_for_suite_run(*, suite_run_id) -> list[tuple[str, str]]:
+    """Record what a finished run is owed (if the finish did not) and send it; (channel id, event) pairs."""
+    with transaction.atomic():
+        notifications_owed_record(suite_run_id=suite_run_id)
+    pending = Notification.objects.filter(suite_run_id=suite_run_id, done_at__isnull=True)
+    notifications_dispatch(notification_ids=list(pending.values_list("pk", flat=True)))
+    return [(str(channel_id), event) for channel_id, event in pending.values_list("channel_id", "event")]
+
+
+def notifications_dispatch(*, notification_ids) -> int:
+    """Send the delivery task of each notification never enqueued; returns how many went out.
+
+    One task per channel: a channel that keeps failing never delays the others. What the broker
+    refuses stays for the sweeper.
+    """
+    from notifications.tasks import notification_deliver
+
+    sent = 0
+    pending = Notification.objects.filter(
+        pk__in=notification_ids, enqueued_at__isnull=True, done_at__isnull=True
+    ).order_by("channel__name", "pk")  # the order channels are listed in, as before the outbox
+    for notification_id, channel_id, suite_run_id, event in pending.values_list(
+        "pk", "channel_id", "suite_run_id", "event"
+    ):
         try:
-            notification_deliver.apply_async(args=[str(channel.pk), str(suite_run.pk), event], retry=False)
+            notification_deliver.apply_async(
+                args=[str(channel_id), str(suite_run_id), event, str(notification_id)], retry=False
+            )
         except Exception as exc:
-            logger.warning("notification_enqueue_failed", channel_id=str(channel.pk), error=type(exc).__name__)
+            logger.warning(
+                "notification_enqueue_failed", notification_id=str(notification_id), error=type(exc).__name__
+            )
             continue
-        sent.append((str(channel.pk), event))
-    logger.info("notifications_decided", suite_run_id=str(suite_run_id), sent=len(sent))
+        Notification.objects.filter(pk=notification_id).update(enqueued_at=timezone.now())
+        sent += 1
     return sent
+
+
+def notifications_sweep(*, now=None) -> int:
+    """Send what was owed but never reached the broker (it was down when the run finished)."""
+    now = now or timezone.now()
+    # Younger ones may still be on their way through the on-commit dispatch.
+    settle = now - timedelta(seconds=settings.EXECUTION_SWEEP_INTERVAL_SECONDS)
+    never_sent = Notification.objects.filter(enqueued_at__isnull=True, done_at__isnull=True, created_at__lte=settle)
+    sent = notifications_dispatch(notification_ids=list(never_sent.values_list("pk", flat=True)[:500]))
+    if sent:
+        logger.info("notifications_swept", sent=sent)
+    return sent
+
+
+def notification_done(*, notification_id) -> None:
+    """The notification was delivered, or its last attempt failed: nothing more is owed."""
+    Notification.objects.filter(pk=notification_id, done_at__isnull=True).update(done_at=timezone.now())
 
 
 def notification_test_send(*, channel: NotificationChannel) -> None:

@@ -17,11 +17,21 @@ def backoff_seconds(attempt: int) -> float:
 
 
 @shared_task(bind=True, ignore_result=True, max_retries=None)
-def notification_deliver(self, channel_id: str, suite_run_id: str | None, event: str) -> None:
+def notification_deliver(
+    self, channel_id: str, suite_run_id: str | None, event: str, notification_id: str | None = None
+) -> None:
     attempt = self.request.retries + 1
     try:
         services.notification_send(channel_id=channel_id, suite_run_id=suite_run_id, event=event, attempt=attempt)
     except transports.DeliveryFailed as exc:
-        if attempt >= settings.NOTIFICATION_MAX_ATTEMPTS:
-            return  # every attempt is recorded; giving up is the last word
-        raise self.retry(countdown=backoff_seconds(attempt), exc=exc) from None
+        if attempt < settings.NOTIFICATION_MAX_ATTEMPTS:
+            raise self.retry(countdown=backoff_seconds(attempt), exc=exc) from None
+        # Every attempt is recorded; giving up is the last word.
+    if notification_id is not None:
+        services.notification_done(notification_id=notification_id)
+
+
+@shared_task(ignore_result=True, expires=60)
+def notifications_sweep() -> int:
+    """Run by beat: send the notifications the broker never got."""
+    return services.notifications_sweep()
