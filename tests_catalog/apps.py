@@ -8,3 +8,4 @@ class TestsCatalogConfig(AppConfig):
 
     def ready(self):
         from tests_catalog import signals  # noqa: F401 - connects the receivers
+        from tests_catalog.api import schema  # noqa: F401 - registers the schema extension

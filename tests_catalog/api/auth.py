@@ -34,7 +34,7 @@ def _token_checked(token) -> None:
     generation_check(token, TokenGeneration.objects.filter(user=user).first())
 
 
-class TokenObtainSerializer(jwt_serializers.TokenObtainPairSerializer):
+class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
     @classmethod
     def get_token(cls, user):
         token = super().get_token(user)
@@ -83,7 +83,7 @@ class LoginUsernameThrottle(SimpleRateThrottle):
 class TokenObtainView(jwt_views.TokenObtainPairView):
     """Exchange a username and password for an access token and a refresh token."""
 
-    serializer_class = TokenObtainSerializer
+    serializer_class = TokenObtainPairSerializer
     throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
 
     def throttled(self, request, wait):
