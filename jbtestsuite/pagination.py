@@ -179,10 +179,17 @@ class CursorEnvelopePagination(PageEnvelopePagination):
         return envelope
 
     def get_schema_operation_parameters(self, view):
+        # OpenAPI cannot express "one of two parameters"; the descriptions say it, and a request
+        # with both is a 400 naming `cursor`.
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == "page":
+                parameter["description"] = "Page number, from 1; not with `cursor`."
         return [
-            *super().get_schema_operation_parameters(view),
+            *parameters,
             {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
-             "description": "`next_cursor` of the previous page; faster than `page` deep into a long list."},
+             "description": "`next_cursor` of the previous page; faster than `page` deep into a long list; "
+                            "not with `page`."},
         ]  # fmt: skip
 
 

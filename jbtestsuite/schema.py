@@ -30,3 +30,45 @@ class ApiSchema(AutoSchema):
                     responses[code] = self._get_response_for_code(ErrorSerializer, code, direction=direction)
                     responses[code]["description"] = description
         return responses
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # Say what the serializer enforces: a blank string is refused unless allow_blank, and a
+        # trimmed field refuses whitespace alone too.
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and not isinstance(field, serializers.ChoiceField)
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and "enum" not in schema
+        ):
+            schema.setdefault("minLength", 1)
+            if field.trim_whitespace and "pattern" not in schema and "format" not in schema:
+                schema["pattern"] = r"\S"
+        if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
+            # drf-spectacular documents these for ListField only; `many=True` lists enforce them too.
+            if field.min_length is not None:
+                schema.setdefault("minItems", field.min_length)
+            if field.max_length is not None:
+                schema.setdefault("maxItems", field.max_length)
+        return schema
+
+
+def query_parameters_non_empty(result, generator, request, public):
+    """Postprocessing hook: string query parameters are refused empty (see NonEmptyFilterBackend)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query":
+                    continue
+                schema = parameter.get("schema", {})
+                if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
+                    schema.setdefault("minLength", 1)
+                    schema.setdefault("pattern", r"\S")
+                elif schema.get("type") == "array" and schema.get("items", {}).get("type") == "string":
+                    schema["items"].setdefault("minLength", 1)
+                    schema["items"].setdefault("pattern", r"\S")
+    return result

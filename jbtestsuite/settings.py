@@ -221,7 +221,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "jbtestsuite.pagination.PageEnvelopePagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["jbtestsuite.filters.NonEmptyFilterBackend"],
     "EXCEPTION_HANDLER": "jbtestsuite.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "jbtestsuite.schema.query_parameters_non_empty",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "executions.models.RunStatus.choices",
         "StepResultStatusEnum": "executions.models.StepStatus.choices",

@@ -140,7 +140,10 @@ class TestCaseWriteSerializer(ProjectScopedWriteSerializer):
 class TestCaseBulkSerializer(serializers.Serializer):
     __test__ = False
 
-    cases = TestCaseWriteSerializer(many=True, help_text="1 to 100 cases, each as for POST /tests/.")
+    cases = TestCaseWriteSerializer(
+        many=True, min_length=1, max_length=100,
+        help_text="1 to 100 cases, each as for POST /tests/. A bare JSON array of cases is accepted too.",
+    )  # fmt: skip
 
 
 class TestCaseBulkResultSerializer(serializers.Serializer):

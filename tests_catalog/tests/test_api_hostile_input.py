@@ -159,3 +159,29 @@ def test_it_refuses_an_empty_too_long_or_non_list_bare_bulk(editor_api, project,
     body = _envelope(editor_api.post(f"{URL}bulk/", payload, format="json"), 400)
     assert "cases" in body["details"]
     assert not TestCase.objects.exists()
+
+
+# --- The schema says what the server enforces -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [("/api/v1/tests/", "project"), ("/api/v1/environments/", "project"), ("/api/v1/executions/", "project"),
+     ("/api/v1/tests/", "search"), ("/api/v1/artifacts/", "execution")],
+)  # fmt: skip
+def test_it_refuses_an_empty_filter_instead_of_ignoring_it(editor_api, path, parameter):
+    body = _envelope(editor_api.get(path, {parameter: ""}), 400)
+    assert parameter in body["details"]
+
+
+def test_it_documents_required_strings_and_filters_as_non_empty():
+    schema_doc = APIClient().get("/api/schema/?format=json").json()
+    case = schema_doc["components"]["schemas"]["TestCaseWrite"]["properties"]
+    assert case["name"]["minLength"] == 1
+    assert "minLength" not in case["description"]  # blank allowed there, and documented so
+    bulk = schema_doc["components"]["schemas"]["TestCaseBulk"]["properties"]["cases"]
+    assert (bulk["minItems"], bulk["maxItems"]) == (1, 100)
+    parameters = {p["name"]: p for p in schema_doc["paths"]["/api/v1/tests/"]["get"]["parameters"]}
+    assert parameters["search"]["schema"]["minLength"] == 1
+    assert "not with `cursor`" in parameters["page"]["description"]
+    assert "not with `page`" in parameters["cursor"]["description"]
