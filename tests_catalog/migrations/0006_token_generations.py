@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('tests_catalog', '0004_encrypt_variable_values'),
+        ('tests_catalog', '0005_encrypt_variable_values'),
     ]
 
     operations = [
