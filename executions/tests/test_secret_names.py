@@ -3,11 +3,11 @@
 import pytest
 
 from artifacts.models import Artifact
+from conftest import api_client, case_with_steps
 from executions import services, worker
 from executions.models import RunStatus
 from executions.runner.browser import WorkerBrowser
 from executions.runner.steps import names_mask
-from executions.tests.conftest import api_client, case_with_steps
 from tests_catalog.models import Environment, EnvironmentVariable
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]

@@ -10,12 +10,12 @@ from django.test import Client
 from django.urls import reverse
 
 from artifacts.models import Artifact
+from conftest import api_client, case_with_steps, wait_for
 from executions import schedules, worker
 from executions import services as run_services
 from executions.models import RunStatus
 from executions.runner.browser import WorkerBrowser
-from executions.tests.conftest import api_client, case_with_steps, wait_for
-from executions.tests.conftest import shop_url as shop_url  # noqa: F401, PLC0414 (a fixture)
+from executions.tests.conftest import shop_url as shop_url
 from jbtestsuite.celery import app as celery_app
 from notifications import services
 from tests_catalog import services as catalog_services

@@ -7,8 +7,7 @@ import subprocess
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from conftest import free_port
-from executions.tests.conftest import wait_for
+from conftest import free_port, wait_for
 from jbtestsuite.celery import app as celery_app
 from notifications import services
 from notifications.models import Notification, NotificationDelivery

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from executions.tests.conftest import api_client
+from conftest import api_client
 from jbtestsuite.errors import ValidationFailed
 from notifications import services, targets, transports
 from notifications.models import NotificationChannel, NotificationDelivery

@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
+from conftest import PASSWORD
 from tests_catalog.api.auth import LoginAddressThrottle, LoginUsernameThrottle
-from tests_catalog.tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -3,11 +3,11 @@
 import pytest
 from django.test import Client
 
+from conftest import member
 from executions import schedules
 from executions.models import Schedule
 from tests_catalog import services
 from tests_catalog.models import EnvironmentVariable, Role
-from tests_catalog.tests.conftest import member
 
 pytestmark = pytest.mark.django_db
 
