@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "demo",
     # After executions: it adds the "explain" button to the execution page registered there.
     "assistant",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("notifications.urls")),
     path("", include("artifacts.urls")),
     path("", include("assistant.urls")),
+    path("", include("reports.urls")),
 ]
 
 urlpatterns = [
