@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The reports' dashboard is the admin's landing page; the rest of the admin follows.
+    path("admin/", include("reports.admin_urls")),
     path("admin/", admin.site.urls),
     path("demo/", include("demo.urls")),
 ]

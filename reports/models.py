@@ -80,6 +80,7 @@ class CaseHealth(models.Model):
 
     class Meta:
         ordering = ["-last_run_at", "-id"]
+        verbose_name = "case label"
         # Two partial constraints rather than NULLS NOT DISTINCT, which SQLite and PostgreSQL < 15 lack.
         constraints = [
             models.UniqueConstraint(
