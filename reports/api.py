@@ -41,11 +41,13 @@ class CsvRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if not isinstance(data, list):
             return json.dumps(data, default=str).encode()
+        view = (renderer_context or {}).get("view")
+        # The header comes from the view, so an empty table is still a CSV file with its columns.
+        fields = getattr(view, "csv_fields", None) or (list(data[0]) if data else ["empty"])
         out = io.StringIO()
-        if data:
-            writer = csv.DictWriter(out, fieldnames=list(data[0]), extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(data)
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(data)
         return out.getvalue().encode()
 
 
@@ -164,6 +166,7 @@ class ReportsViewSet(viewsets.GenericViewSet):
 
     def _list(self, queryset, serializer_class):
         if self.request.accepted_renderer.format == "csv":
+            self.csv_fields = list(serializer_class.Meta.fields)
             rows = serializer_class(queryset[:CSV_MAX_ROWS], many=True).data
             response = Response([dict(row) for row in rows])
             response["Content-Disposition"] = f'attachment; filename="{self.action}.csv"'

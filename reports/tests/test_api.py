@@ -136,3 +136,12 @@ def test_it_exports_a_suite_run_for_allure(project, environment, viewer):
     pay = [r for r in results if r["name"] == "Pay"]
     assert pay[0]["historyId"] == pay[1]["historyId"]  # Allure shows the first attempt as a retry
     assert [step["status"] for step in pay[0]["steps"]] == ["passed", "broken"]
+
+
+def test_it_exports_an_empty_table_as_csv_with_its_header(viewer):
+    response = client_for(viewer).get("/api/v1/reports/flaky/?format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.decode().splitlines() == [
+        "case,name,project,environment,environment_name,label,outcome_label,flaky,flips,passed_on_retry,runs,"
+        "failures,first_failure_at,last_failure_at,last_run_at,last_execution,strip"
+    ]
