@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import math
+import statistics
 from collections import Counter
 
 from django.db.models import Avg, Count, Max, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from executions import selectors as run_selectors
 from executions.models import Execution, RunStatus
 from reports.models import CaseHealth, CaseRun, Failure, FailureGroup, Label, ProjectDay, SuiteRunSummary
 from tests_catalog.models import TestSuite
@@ -150,21 +152,26 @@ def case_report(*, case, environment_id=None, now: datetime.datetime | None = No
 def case_duration_recent(case_ids, environment_id=None, *, runs: int = 10) -> dict:
     """{case_id: median duration in ms of its last `runs` passing runs} in one environment.
 
-    For scheduling longest-first: cases that never passed there are left out. One query.
+    For sending a suite's longest cases first (executions asks through the source it lets us
+    register, see apps.py). Read from the cases' filed history, one query; cases with no
+    history here yet (runs from before the reports were installed and rebuilt) are asked of
+    executions' own query. Cases that never passed there are left out.
     """
-    case_ids = list(case_ids)
+    case_ids = [case_id for case_id in case_ids if case_id is not None]
     if not case_ids:
         return {}
-    recent = list(
-        CaseHealth.objects.filter(test_case_id__in=case_ids, environment_id=environment_id).values_list(
-            "test_case_id", "recent"
-        )
+    recent = CaseHealth.objects.filter(test_case_id__in=case_ids, environment_id=environment_id).values_list(
+        "test_case_id", "recent"
     )
-    durations = {}
+    durations, filed = {}, set()
     for case_id, entries in recent:
+        filed.add(case_id)
         values = [entry["d"] for entry in entries if entry["s"] == RunStatus.PASSED][:runs]
         if values:
-            durations[case_id] = percentile(values, 0.5)
+            durations[case_id] = statistics.median(values)
+    unfiled = [case_id for case_id in case_ids if case_id not in filed]
+    if unfiled:
+        durations.update(run_selectors._case_durations_from_executions(unfiled, environment_id, runs=runs))
     return durations
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from executions.runner.browser import BrowserConfig, WorkerBrowser
-from executions.runner.execution import steps_run
+from executions.runner.steps import steps_run
 from reports.tests.test_pages import seeded
 from tests_catalog.models import Membership, Role
 

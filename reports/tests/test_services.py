@@ -133,3 +133,22 @@ def test_it_rebuilds_from_nothing_when_the_tables_were_emptied(project):
     counts = reports_rebuild()
     assert counts["case_runs"] == 3 and counts["failures"] == 1
     assert health(case).label == "fixed" and health(case).runs == 3
+
+
+def test_it_gives_recent_durations_for_longest_first_distribution(project, environment):
+    from executions import selectors as run_selectors
+    from reports.apps import ReportsConfig
+    from reports.selectors import case_duration_recent
+
+    slow, fast, broken, unfiled = (make_case(project, name=name) for name in ("Slow", "Fast", "Broken", "Unfiled"))
+    for duration in (9000, 11000, 10000):
+        finish(slow, "passed", environment=environment, duration_ms=duration)
+    finish(slow, "failed", environment=environment, duration_ms=50)
+    finish(fast, "passed", environment=environment, duration_ms=300)
+    finish(broken, "failed", environment=environment)
+    finish(unfiled, "passed", environment=environment, duration_ms=4000, announce=False)
+    durations = case_duration_recent([slow.id, fast.id, broken.id, unfiled.id], environment.id)
+    assert durations == {slow.id: 10000, fast.id: 300, unfiled.id: 4000}
+    assert case_duration_recent([slow.id], None) == {}
+    ReportsConfig.ready(None)  # a test of executions may have put its own source back
+    assert run_selectors.case_durations_recent([slow.id], environment_id=environment.id) == {slow.id: 10000}
