@@ -7,7 +7,7 @@ from django.db.models import Case, F, Value, When
 from model_bakery import baker
 
 from executions.models import Execution, StepResult, SuiteRun
-from executions.signals import execution_finished
+from executions.services import execution_finished_announce
 from tests_catalog.models import Environment, Membership, Project, Role, TestCase, TestStep, TestSuite
 
 T0 = datetime.datetime(2026, 11, 20, 8, 0, tzinfo=datetime.UTC)
@@ -97,7 +97,7 @@ def finish(
             status=Case(When(failed__gt=0, then=Value("failed")), default=Value(status)),
         )  # fmt: skip
     if announce:
-        execution_finished.send(sender=Execution, execution_id=execution.id)
+        execution_finished_announce(execution_id=execution.id, status=status, final_attempt=True)
     return execution
 
 
