@@ -149,12 +149,22 @@ def _database_prepare() -> dict:
 
 
 def _gunicorn_start(port: int) -> subprocess.Popen:
-    env = common.app_env(
+    env = _gunicorn_env()
+    # The admin pages need the collected, hashed static files production serves (whitenoise).
+    common.manage("collectstatic", "--noinput", env=env)
+    return _gunicorn_popen(port, env)
+
+
+def _gunicorn_env() -> dict:
+    return common.app_env(
         ENVIRONMENT="production", SECRET_KEY=SECRET_KEY, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false",
         SECURE_COOKIES="false", SECURE_HSTS_SECONDS="0", DATABASE_URL=common.pg_url(DATABASE),
         REDIS_URL=f"{common.REDIS_BASE_URL}/{CACHE_REDIS_DB}", RATE_LIMIT_PER_MINUTE="100000000",
         LOG_LEVEL="WARNING", DATA_DIR=str(common.BASE_DIR / "bench" / "results" / "data"),
     )  # fmt: skip
+
+
+def _gunicorn_popen(port: int, env: dict) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "jbtestsuite.wsgi", "--workers", str(GUNICORN_WORKERS),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"],
