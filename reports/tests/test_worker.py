@@ -4,10 +4,10 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from rest_framework.test import APIClient
 
+from conftest import wait_for
 from executions import worker
 from executions.models import FINAL_STATUSES, Execution
 from executions.tests.conftest import shop_url as shop_url  # a fixture, used by name
-from executions.tests.conftest import wait_for
 from jbtestsuite.celery import app as celery_app
 from reports.models import CaseHealth, FailureGroup
 from reports.tests.conftest import make_case
