@@ -198,8 +198,11 @@ def explanation_approve(*, explanation: FailureExplanation, user) -> FailureExpl
 
 
 def case_version_record(*, case, steps, user, metadata, note: str) -> None:
-    """Write the patched steps through the catalog's service (its one place for step rules)."""
-    catalog_services.test_case_update(case=case, steps=steps, metadata=metadata)
+    """Write the patched steps through the catalog's service (its one place for step rules); the
+    change becomes a new case version by `user`, source "assistant", with `note`."""
+    catalog_services.test_case_update(
+        case=case, steps=steps, metadata=metadata, user=user, source="assistant", note=note
+    )
 
 
 def _comparable(steps: list[dict]) -> list[dict]:

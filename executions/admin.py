@@ -92,7 +92,8 @@ class ExecutionAdmin(RunRecordAdmin):
     inlines = [StepResultInline]
     actions = ["cancel_selected"]
     fieldsets = [
-        (None, {"fields": ["case_name", "project", "test_case", "suite_run", "environment", "status_badge"]}),
+        (None, {"fields": ["case_name", "project", "test_case", "version_link", "suite_run", "environment",
+                           "status_badge"]}),
         ("Outcome", {"fields": ["failing_step_index", "error_message", "attempt", "max_attempts",
                                 "previous_attempt"]}),
         ("Timing", {"fields": ["queued_at", "started_at", "finished_at", "duration", "heartbeat_at"]}),
@@ -106,6 +107,14 @@ class ExecutionAdmin(RunRecordAdmin):
     @admin.display(description="status", ordering="status")
     def status_badge(self, execution):
         return status_badge(execution.status)
+
+    @admin.display(description="case version")
+    def version_link(self, execution):
+        version = execution.case_version
+        if version is None:
+            return "—"
+        url = reverse("admin:tests_catalog_testcase_versions", args=[version.case_id])
+        return format_html('<a href="{}?new={}">v{}</a>', url, version.number, version.number)
 
     @admin.display(description="duration", ordering="duration_ms")
     def duration(self, execution):

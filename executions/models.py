@@ -73,6 +73,10 @@ class Execution(models.Model):
         "tests_catalog.TestCase", on_delete=models.SET_NULL, null=True, blank=True, related_name="executions"
     )
     case_name = models.CharField(max_length=255)
+    # The case version this run executed (its steps are also in `snapshot`); set at creation.
+    case_version = models.ForeignKey(
+        "tests_catalog.CaseVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="executions"
+    )
     suite_run = models.ForeignKey(SuiteRun, on_delete=models.CASCADE, null=True, blank=True, related_name="executions")
     environment = models.ForeignKey(
         "tests_catalog.Environment", on_delete=models.SET_NULL, null=True, blank=True, related_name="executions"

@@ -21,7 +21,7 @@ from executions.models import ACTIVE_STATUSES, FINAL_STATUSES, Execution, RunSta
 from jbtestsuite.errors import Conflict, ValidationFailed
 from jbtestsuite.log import MASK
 from tests_catalog.models import Environment, TestCase, TestSuite
-from tests_catalog.services import environment_in_project_check
+from tests_catalog.services import case_version_for_run, environment_in_project_check
 from tests_catalog.step_actions import VARIABLE_NAME
 
 logger = structlog.get_logger(__name__)
@@ -118,16 +118,20 @@ def execution_create(
     """
     environment_in_project_check(environment=environment, project_id=case.project_id)
     overrides = variable_overrides_clean(variables)
+    snapshot = _case_snapshot(case, environment, overrides)
+    version = case_version_for_run(case=case, steps=snapshot["steps"])
+    snapshot["case"]["version"] = version.number
     execution = Execution.objects.create(
         project_id=case.project_id,
         test_case=case,
         case_name=case.name,
+        case_version=version,
         suite_run=suite_run,
         environment=environment,
         trigger=trigger,
         triggered_by=triggered_by,
         max_attempts=case.retry_count + 1,
-        snapshot=_case_snapshot(case, environment, overrides),
+        snapshot=snapshot,
         variable_overrides=overrides,
         runs_inline=inline,
     )
@@ -348,7 +352,8 @@ def execution_finished_announce(*, execution_id, status: str, final_attempt: boo
 
 # What every attempt of an execution shares with the first.
 ATTEMPT_COPIES = (
-    "project_id", "test_case_id", "case_name", "suite_run_id", "environment_id", "trigger", "triggered_by_id",
+    "project_id", "test_case_id", "case_name", "case_version_id", "suite_run_id", "environment_id", "trigger",
+    "triggered_by_id",
     "max_attempts", "snapshot", "variable_overrides", "runs_inline",
 )  # fmt: skip
 

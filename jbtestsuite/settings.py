@@ -384,6 +384,8 @@ if STORAGE_BACKEND == _FILESYSTEM_STORAGE:
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The workspace's own CSS and JS (the step editor, self-refreshing run pages).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": STORAGE_BACKEND, "OPTIONS": STORAGE_OPTIONS},
     "staticfiles": {

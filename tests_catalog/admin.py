@@ -8,12 +8,17 @@ its members. Writes with rules (steps, suite order, bulk actions) go through `se
 from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
-from django.utils.html import format_html
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from executions.admin_actions import run_now
 from jbtestsuite.errors import ApplicationError
-from tests_catalog import services, step_actions
+from tests_catalog import selectors, services, step_actions
 from tests_catalog.models import (
+    CaseVersion,
     Environment,
     EnvironmentVariable,
     Membership,
@@ -290,6 +295,20 @@ class TestStepFormSet(forms.BaseInlineFormSet):
         # Steps are renumbered by test_case_steps_replace; positions may swap while editing.
         return
 
+    def clean(self):
+        # Above the table too, naming each step: a long case's bad row may be off-screen.
+        super().clean()
+        problems = []
+        for position, form in enumerate(self.forms, start=1):
+            if not form.errors or (form.cleaned_data or {}).get("DELETE"):
+                continue
+            action = form.data.get(form.add_prefix("action")) or "step"
+            for field, errors in form.errors.items():
+                where = "" if field == "__all__" else f"{field}: "
+                problems += [f"Step {position} ({action}): {where}{error}" for error in errors]
+        if problems:
+            raise forms.ValidationError(problems)
+
 
 class TestStepInline(RoleScopedInline, admin.TabularInline):
     __test__ = False
@@ -332,7 +351,7 @@ class TestCaseAdmin(ProjectScopedAdmin):
     list_filter = ["project", "status", "priority", "category", "tags"]
     search_fields = ["name", "description"]
     filter_horizontal = ["tags"]
-    readonly_fields = ["author", "created_at", "updated_at"]
+    readonly_fields = ["author", "created_at", "updated_at", "versions_summary"]
     inlines = [TestStepInline]
     actions = [run_now, "activate", "archive", "duplicate"]
 
@@ -343,10 +362,75 @@ class TestCaseAdmin(ProjectScopedAdmin):
 
     def save_formset(self, request, form, formset, change):
         if formset.model is TestStep:
-            services.test_case_steps_replace(case=form.instance, steps=_steps_from_formset(formset))
+            steps = _steps_from_formset(formset)
+            form.instance._new_version = services.test_case_steps_replace(
+                case=form.instance, steps=steps, user=request.user, source=CaseVersion.Source.ADMIN
+            )
             _saved_by_service(formset)
             return
         super().save_formset(request, form, formset, change)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The step rows are replaced by the service, so Django sees no changed inline objects;
+        # History says what the new version changed instead.
+        message = super().construct_change_message(request, form, formsets, add)
+        version = getattr(form.instance, "_new_version", None)
+        if version is not None and not add:
+            previous = version.case.versions.filter(number__lt=version.number).order_by("-number").first()
+            summary = selectors.case_version_diff(previous, version).summary()
+            message.append({"changed": {"fields": [f"steps (version {version.number}: {summary})"]}})
+        return message
+
+    def get_urls(self):
+        versions = self.admin_site.admin_view(self.versions_view)
+        return [path("<uuid:pk>/versions/", versions, name="tests_catalog_testcase_versions"), *super().get_urls()]
+
+    def versions_view(self, request, pk):
+        """The case's versions and a readable diff between any two (default: the latest and the one before)."""
+        case = self.get_object(request, str(pk))
+        if case is None or not self.has_view_permission(request, case):
+            raise Http404("No such test case.")
+        versions = list(selectors.case_versions_of(case))
+        by_number = {version.number: version for version in versions}
+
+        def chosen(name, default):
+            try:
+                return by_number.get(int(request.GET.get(name, "")), default)
+            except ValueError:
+                return default
+
+        new = chosen("new", versions[0] if versions else None)
+        old = chosen("old", next((v for v in versions if new and v.number < new.number), None))
+        diff = selectors.case_version_diff(old, new) if new else None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Versions of {case.name}",
+            "opts": self.model._meta,
+            "original": case,
+            "case": case,
+            "versions": versions,
+            "old": old,
+            "new": new,
+            "diff": diff,
+        }
+        return TemplateResponse(request, "admin/tests_catalog/testcase/versions.html", context)
+
+    @admin.display(description="versions")
+    def versions_summary(self, case):
+        versions = list(selectors.case_versions_of(case)[:10])
+        if not versions:
+            return "—"
+        url = reverse("admin:tests_catalog_testcase_versions", args=[case.pk])
+        rows = format_html_join(
+            "",
+            '<li><a href="{}?new={}">v{}</a> · {} · {} · {}</li>',
+            (
+                (url, v.number, v.number, localtime(v.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                 v.author or "—", v.note or v.source)
+                for v in versions
+            ),
+        )  # fmt: skip
+        return format_html('<ul class="case-versions">{}</ul><a href="{}">Compare versions</a>', rows, url)
 
     def _editable(self, request, queryset):
         if request.user.is_superuser:

@@ -264,6 +264,45 @@ class TestStep(TimestampedModel):
         }
 
 
+class CaseVersion(models.Model):
+    """The steps of a case as they were after one save that changed them (Kiwi TCMS's case versions).
+
+    Number 1 is the case as created; each later save that changes the steps adds the next number.
+    Executions point at the version they ran, so "did the test change between these two runs?"
+    is one comparison, and an old result can always be read against the steps that produced it.
+    """
+
+    class Source(models.TextChoices):
+        # Known writers; other apps may pass their own short word (e.g. "side_import").
+        ADMIN = "admin"
+        API = "api"
+        ASSISTANT = "assistant"
+        IMPORT = "import"
+        SYSTEM = "system"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(TestCase, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    # Each step as TestStep.as_spec() gives it, in order.
+    steps = models.JSONField(default=list)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=40, default=Source.SYSTEM)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="caseversion_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="caseversion_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.case} v{self.number}"
+
+
 class TestSuite(TimestampedModel):
     __test__ = False
 

@@ -20,6 +20,7 @@ from jbtestsuite.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests_catalog import step_actions
 from tests_catalog.browser_targets import browser_target_error
 from tests_catalog.models import (
+    CaseVersion,
     Environment,
     EnvironmentVariable,
     Membership,
@@ -349,30 +350,98 @@ def steps_errors(steps: Sequence[dict]) -> dict[str, dict[str, list[str]]]:
     return errors
 
 
-@transaction.atomic
-def test_case_steps_replace(*, case: TestCase, steps: Sequence[dict]) -> list[TestStep]:
-    """Replace the case's steps with `steps`, numbered 0, 1, 2… in list order.
-
-    Raises ValidationFailed with {"steps": {"<index>": {<field>: [...]}}} for invalid steps.
-    """
-    errors = steps_errors(steps)
-    if errors:
-        raise ValidationFailed("Some steps are invalid.", {"steps": errors})
-    case.steps.all().delete()
+def _steps_build(case: TestCase, steps: Sequence[dict]) -> list[TestStep]:
     rows = []
     for index, step in enumerate(steps):
         values = {field: step[field] for field in STEP_FIELDS if field in step and step[field] is not None}
         values.setdefault("selector_type", step_actions.DEFAULT_SELECTOR_TYPE)
         values["timeout_ms"] = step.get("timeout_ms")
         rows.append(TestStep(case=case, order_index=index, **values))
-    return TestStep.objects.bulk_create(rows)
+    return rows
+
+
+def _case_lock(case: TestCase) -> None:
+    # Version numbers are handed out under the case's row lock: two saves at once get 2 and 3.
+    TestCase.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
+
+
+def _version_record(*, case: TestCase, specs: list[dict], user, source: str, note: str) -> CaseVersion | None:
+    """A new version holding `specs`, unless the latest version already holds exactly them."""
+    latest = case.versions.order_by("-number").first()
+    if latest is not None and latest.steps == specs:
+        return None
+    return CaseVersion.objects.create(
+        case=case,
+        number=(latest.number + 1) if latest else 1,
+        steps=specs,
+        author=user if user is not None and user.is_authenticated else None,
+        source=source,
+        note=note[: CaseVersion._meta.get_field("note").max_length],
+    )
+
+
+@transaction.atomic
+def test_case_steps_replace(
+    *,
+    case: TestCase,
+    steps: Sequence[dict],
+    user=None,
+    source: str = CaseVersion.Source.SYSTEM,
+    note: str = "",
+) -> CaseVersion | None:
+    """Replace the case's steps with `steps`, numbered 0, 1, 2… in list order, and record the
+    change as a new case version (who, why: `source` such as "admin", "api", "assistant", and a
+    free `note`). Returns the new version, or None when the steps are the same as before.
+
+    Raises ValidationFailed with {"steps": {"<index>": {<field>: [...]}}} for invalid steps.
+    """
+    errors = steps_errors(steps)
+    if errors:
+        raise ValidationFailed("Some steps are invalid.", {"steps": errors})
+    _case_lock(case)
+    rows = _steps_build(case, steps)
+    specs = [row.as_spec() for row in rows]
+    current = [step.as_spec() for step in case.steps.order_by("order_index")]
+    if specs != current:
+        # Rows are replaced wholesale: positions may swap, and the unique order constraint
+        # would trip over an in-place renumbering.
+        case.steps.all().delete()
+        TestStep.objects.bulk_create(rows)
+    return _version_record(case=case, specs=specs, user=user, source=source, note=note)
+
+
+def case_version_for_run(*, case: TestCase, steps: list[dict] | None = None) -> CaseVersion:
+    """The version a run of the case is about to execute: the latest one, or a new one when
+    the stored steps were changed without the services (fixtures, bulk loaders).
+
+    `steps` are the case's current step specs when the caller already has them.
+    """
+    if steps is None:
+        steps = [step.as_spec() for step in case.steps.order_by("order_index")]
+    latest = case.versions.order_by("-number").first()
+    if latest is not None and latest.steps == steps:
+        return latest
+    with transaction.atomic():
+        _case_lock(case)
+        version = _version_record(
+            case=case, specs=steps, user=None, source=CaseVersion.Source.SYSTEM, note="steps found changed at run time"
+        )
+    return version or case.versions.order_by("-number").first()
 
 
 @transaction.atomic
 def test_case_create(
-    *, project: Project, author, name: str, tags: Sequence[str] = (), steps: Sequence[dict] = (), **fields: Any
+    *,
+    project: Project,
+    author,
+    name: str,
+    tags: Sequence[str] = (),
+    steps: Sequence[dict] = (),
+    source: str = CaseVersion.Source.SYSTEM,
+    note: str = "",
+    **fields: Any,
 ) -> TestCase:
-    """Create a case with its tags and ordered steps.
+    """Create a case with its tags and ordered steps (its version 1).
 
     Raises Conflict for a name already used in (project, category) by a non-archived case,
     ValidationFailed for invalid steps or tags.
@@ -385,13 +454,23 @@ def test_case_create(
     tag_rows = _tags_get_or_create(tags)
     case.save()
     case.tags.set(tag_rows)
-    test_case_steps_replace(case=case, steps=steps)
+    test_case_steps_replace(case=case, steps=steps, user=author, source=source, note=note)
     return case
 
 
 @transaction.atomic
-def test_case_update(*, case: TestCase, tags: Sequence[str] | None = None, steps=None, **fields: Any) -> TestCase:
-    """Change the given fields; `tags` and `steps`, when given, replace the current ones.
+def test_case_update(
+    *,
+    case: TestCase,
+    tags: Sequence[str] | None = None,
+    steps=None,
+    user=None,
+    source: str = CaseVersion.Source.SYSTEM,
+    note: str = "",
+    **fields: Any,
+) -> TestCase:
+    """Change the given fields; `tags` and `steps`, when given, replace the current ones (a
+    change of steps is recorded as a new case version by `user`, from `source`).
 
     Raises Conflict for a clashing name, ValidationFailed for invalid steps or tags.
     """
@@ -407,7 +486,7 @@ def test_case_update(*, case: TestCase, tags: Sequence[str] | None = None, steps
     if tags is not None:
         case.tags.set(_tags_get_or_create(tags))
     if steps is not None:
-        test_case_steps_replace(case=case, steps=steps)
+        test_case_steps_replace(case=case, steps=steps, user=user, source=source, note=note)
     return case
 
 
@@ -439,6 +518,7 @@ def test_case_duplicate(*, case: TestCase, author, name: str | None = None) -> T
         project=case.project,
         author=author,
         name=name or _copy_name(case),
+        note=f"copied from {case.name}",
         tags=[tag.name for tag in case.tags.all()],
         steps=steps,
         status=TestCase.Status.DRAFT,

@@ -20,6 +20,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cssselect
+from lxml import etree
+
 from tests_catalog.browser_targets import browser_target_error
 
 REQUIRED = "required"
@@ -295,10 +298,36 @@ _ACTION_LIST: tuple[Action, ...] = (
 ACTIONS: dict[str, Action] = {action.name: action for action in _ACTION_LIST}
 
 
-def step_errors(action: str, selector_type: str, selector: str, value: str) -> dict[str, list[str]]:
+def selector_syntax_error(selector_type: str, selector: str) -> str | None:
+    """A message when a CSS or XPath selector cannot be parsed, else None.
+
+    Real parsers, not patterns: cssselect reads CSS Selectors level 3/4 as browsers do, lxml
+    compiles XPath 1.0 (the browsers' XPath). A selector holding `${...}` is checked only at
+    run time, once its variables are known.
+    """
+    if "${" in selector:
+        return None
+    if selector_type == "css":
+        try:
+            cssselect.parse(selector)
+        except (cssselect.SelectorError, ValueError) as error:
+            return f"Not a valid CSS selector: {error}."
+    elif selector_type == "xpath":
+        try:
+            etree.XPath(selector)
+        # ValueError: characters XML cannot hold (control characters, lone surrogates).
+        except (etree.XPathSyntaxError, ValueError) as error:
+            return f"Not a valid XPath expression: {error}."
+    return None
+
+
+def step_errors(
+    action: str, selector_type: str, selector: str, value: str, *, selector_syntax: bool = True
+) -> dict[str, list[str]]:
     """Field-keyed messages for everything wrong with a step; empty when the step is valid.
 
     Fields an action does not use are ignored, not reported: imported cases often carry them.
+    `selector_syntax=False` skips the CSS/XPath parse: at run time the browser is the judge.
     """
     errors: dict[str, list[str]] = {}
 
@@ -319,6 +348,10 @@ def step_errors(action: str, selector_type: str, selector: str, value: str) -> d
             if selector_type not in SELECTOR_TYPES:
                 known = ", ".join(SELECTOR_TYPES)
                 add("selector_type", f"Unknown selector type {selector_type!r}; use one of {known}.")
+            elif selector_syntax:
+                message = selector_syntax_error(selector_type, selector.strip())
+                if message:
+                    add("selector", message)
         elif "${" not in selector:
             message = _check_variable_name(selector.strip())
             if message:

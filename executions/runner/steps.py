@@ -249,7 +249,8 @@ def _step_attempt(run: _Run, step: Mapping[str, Any]) -> tuple[StepOutcome, bool
     try:
         selector = variables_substitute(selector, run.variables)
         value = variables_substitute(value, run.variables)
-        problems = step_errors(action, selector_type, selector, value)
+        # Selector syntax was checked on save; the browser judges it now (with variables in).
+        problems = step_errors(action, selector_type, selector, value, selector_syntax=False)
         if problems:
             raise StepError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in problems.items()))
         ctx = StepContext(

@@ -27,7 +27,7 @@ from tests_catalog.api.serializers import (
     TestCaseListSerializer,
     TestCaseWriteSerializer,
 )
-from tests_catalog.models import Environment, Membership, Project, Role, TestCase, TestStep, TestSuite
+from tests_catalog.models import CaseVersion, Environment, Membership, Project, Role, TestCase, TestStep, TestSuite
 
 MAX_BULK = 100
 
@@ -56,10 +56,12 @@ class TestCaseViewSet(ProjectScopedModelViewSet):
         return queryset
 
     def object_create(self, *, project, data):
-        return services.test_case_create(project=project, author=self.request.user, **data)
+        return services.test_case_create(
+            project=project, author=self.request.user, source=CaseVersion.Source.API, **data
+        )
 
     def object_update(self, case, *, data, partial):
-        return services.test_case_update(case=case, **data)
+        return services.test_case_update(case=case, user=self.request.user, source=CaseVersion.Source.API, **data)
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -114,7 +116,9 @@ class TestCaseViewSet(ProjectScopedModelViewSet):
         project = self.project_for_create(data.pop("project"))
         # A savepoint per case: one case's conflict must not undo the others.
         with transaction.atomic():
-            return services.test_case_create(project=project, author=self.request.user, **data)
+            return services.test_case_create(
+                project=project, author=self.request.user, source=CaseVersion.Source.API, **data
+            )
 
 
 @documented(

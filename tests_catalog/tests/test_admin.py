@@ -170,3 +170,16 @@ def test_it_orders_suite_cases_in_the_admin(project, editor, other_project):
     data["entries-0-case"] = data["entries-1-case"]
     assert client.post(url, data).status_code == 200
     assert TestSuite.objects.get().entries.count() == 2
+
+
+def test_it_refuses_a_bad_selector_naming_the_step(case, editor):
+    client = _staff_client(editor)
+    url = f"/admin/tests_catalog/testcase/{case.pk}/change/"
+    data = _form_data(client.get(url))
+    data["steps-1-selector"] = "a[[data-test=x"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert "Not a valid CSS selector" in str(formset.errors[1]["selector"])
+    assert any(error.startswith("Step 2 (click): selector: Not a valid CSS") for error in formset.non_form_errors())
+    assert case.steps.get(order_index=1).selector == "#b"

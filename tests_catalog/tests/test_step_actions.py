@@ -1,3 +1,5 @@
+import pytest
+
 from tests_catalog.step_actions import (
     ACTIONS,
     OPTIONAL,
@@ -104,3 +106,22 @@ def test_it_reads_key_chords():
     assert key_chord_parse("CONTROL+a") == (["CONTROL"], "a")
     assert key_chord_parse("+") == ([], "+")
     assert key_chord_parse("CTRL+a") is None
+
+
+@pytest.mark.parametrize(
+    ("selector_type", "selector", "bad"),
+    [
+        ("css", "a[[data-test=x", True),
+        ("css", "form > button:not([disabled]):nth-of-type(2)", False),
+        ("css", "div:has(> img)", False),
+        ("xpath", "//p[@id='x'", True),
+        ("xpath", "//p[@id='x']/following-sibling::a[1]", False),
+        ("css", "#${id} [[", False),  # checked at run time, once ${id} is known
+        ("id", "a[[b", False),
+    ],
+)
+def test_it_checks_css_and_xpath_syntax_with_real_parsers(selector_type, selector, bad):
+    errors = step_errors("click", selector_type, selector, "")
+    assert bool(errors.get("selector")) is bad
+    if bad:
+        assert ("CSS selector" if selector_type == "css" else "XPath expression") in errors["selector"][0]
