@@ -54,6 +54,8 @@ class SuiteRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The `suite_seq` of its newest RunEvent: bumped by one conditional UPDATE per event.
+    event_seq = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -109,6 +111,8 @@ class Execution(models.Model):
     snapshot = models.JSONField(default=dict)
     # Run-time `${name}` overrides given by the caller; needed by the worker, masked in the API.
     variable_overrides = models.JSONField(default=dict, blank=True)
+    # The `seq` of its newest RunEvent: bumped by one conditional UPDATE per event.
+    event_seq = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-queued_at"]
@@ -161,6 +165,64 @@ class StepResult(models.Model):
 
     def __str__(self):
         return f"{self.order_index}: {self.action} ({self.status})"
+
+
+class EventKind(models.TextChoices):
+    EXECUTION_QUEUED = "execution.queued"
+    EXECUTION_RETRIED = "execution.retried"
+    EXECUTION_STARTED = "execution.started"
+    STEP_STARTED = "step.started"
+    STEP_FINISHED = "step.finished"
+    EXECUTION_FINISHED = "execution.finished"
+    SUITE_RUN_QUEUED = "suite_run.queued"
+    SUITE_RUN_STARTED = "suite_run.started"
+    SUITE_RUN_PROGRESS = "suite_run.progress"
+    SUITE_RUN_FINISHED = "suite_run.finished"
+
+
+# What a project's activity feed carries: runs coming and going, not every step.
+ACTIVITY_KINDS = (
+    EventKind.EXECUTION_QUEUED,
+    EventKind.EXECUTION_RETRIED,
+    EventKind.EXECUTION_STARTED,
+    EventKind.EXECUTION_FINISHED,
+    EventKind.SUITE_RUN_QUEUED,
+    EventKind.SUITE_RUN_STARTED,
+    EventKind.SUITE_RUN_PROGRESS,
+    EventKind.SUITE_RUN_FINISHED,
+)
+
+
+class RunEvent(models.Model):
+    """One change of state of a run, as the live streams replay it.
+
+    Rows first, push second: the row is written in the transaction that makes the change, and
+    the WebSocket push after it commits, so a lost push only delays what a client sees. `seq`
+    numbers an execution's events 1, 2, 3…; `suite_seq` numbers a suite run's events (its own and
+    those of its executions) the same way, so a client that reconnects asks for what follows the
+    last number it saw.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey("tests_catalog.Project", on_delete=models.CASCADE, related_name="+")
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    suite_run = models.ForeignKey(SuiteRun, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    seq = models.PositiveIntegerField(null=True, blank=True)
+    suite_seq = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "seq"], name="runevent_unique_execution_seq"),
+            models.UniqueConstraint(fields=["suite_run", "suite_seq"], name="runevent_unique_suite_seq"),
+        ]
+        indexes = [models.Index(fields=["project", "id"], name="runevent_project_id")]
+
+    def __str__(self):
+        return f"{self.kind} #{self.seq or self.suite_seq}"
 
 
 # --- Schedules -----------------------------------------------------------------------------

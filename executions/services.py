@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from executions import selectors, signals
-from executions.models import ACTIVE_STATUSES, FINAL_STATUSES, Execution, RunStatus, StepResult, SuiteRun
+from executions import events, selectors, signals
+from executions.models import ACTIVE_STATUSES, FINAL_STATUSES, EventKind, Execution, RunStatus, StepResult, SuiteRun
 from jbtestsuite.errors import Conflict, ValidationFailed
 from jbtestsuite.log import MASK
 from tests_catalog.models import Environment, TestCase, TestSuite
@@ -135,6 +135,7 @@ def execution_create(
         variable_overrides=overrides,
         runs_inline=inline,
     )
+    events.execution_queued(execution)
     if enqueue and not inline:
         transaction.on_commit(lambda: execution_enqueue(execution_id=execution.id))
     logger.info("execution_queued", execution_id=str(execution.id), case=case.name, trigger=trigger)
@@ -170,6 +171,7 @@ def suite_run_start(
         triggered_by=triggered_by,
         total=len(cases),
     )
+    events.suite_run_changed(suite_run, EventKind.SUITE_RUN_QUEUED)
     executions = [
         execution_create(
             case=case,
@@ -241,14 +243,19 @@ def execution_claim(*, execution_id, worker_host: str) -> bool:
         status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker_host=worker_host
     )
     if claimed:
+        events.execution_started(execution_id=execution_id, worker_host=worker_host)
         _suite_run_started(execution_id)
     return bool(claimed)
 
 
 def _suite_run_started(execution_id) -> None:
-    SuiteRun.objects.filter(executions__id=execution_id, status=RunStatus.QUEUED).update(
+    suite_runs = SuiteRun.objects.filter(executions__id=execution_id, status=RunStatus.QUEUED)
+    suite_run = suite_runs.first()
+    if suite_run is not None and suite_runs.filter(pk=suite_run.pk).update(
         status=RunStatus.RUNNING, started_at=timezone.now()
-    )
+    ):
+        suite_run.status = RunStatus.RUNNING
+        events.suite_run_changed(suite_run, EventKind.SUITE_RUN_STARTED)
 
 
 def execution_heartbeat(*, execution_id) -> bool:
@@ -271,6 +278,7 @@ def step_result_record(*, execution: Execution, outcome, description: str = "") 
     """Store one step's outcome and its evidence files."""
     from artifacts.services import artifact_store
 
+    stored = []
     result = StepResult.objects.create(
         execution=execution,
         order_index=outcome.order_index,
@@ -285,7 +293,7 @@ def step_result_record(*, execution: Execution, outcome, description: str = "") 
     )
     for evidence in outcome.evidence:
         try:
-            artifact_store(
+            artifact = artifact_store(
                 content=evidence.content,
                 kind=evidence.kind,
                 filename=evidence.filename,
@@ -294,9 +302,11 @@ def step_result_record(*, execution: Execution, outcome, description: str = "") 
                 step_result=result,
                 allowed_types=EVIDENCE_TYPES,
             )
+            stored.append(artifact)
         except Exception as exc:
             # Losing a screenshot must not lose the result it belongs to.
             logger.warning("evidence_store_failed", kind=evidence.kind, error=type(exc).__name__)
+    events.step_finished(execution_id=execution.pk, result=result, artifacts=stored)
     return result
 
 
@@ -325,9 +335,13 @@ def execution_finish(
         execution.failing_step_index = failing_step_index
         execution.save(update_fields=["status", "finished_at", "duration_ms", "error_message", "failing_step_index"])
         logger.info("execution_finished", execution_id=str(execution.id), status=status)
+        retry = None
         retried = status in (RunStatus.FAILED, RunStatus.ERROR) and execution.attempt < execution.max_attempts
         if retried:
-            _attempt_next(execution)
+            retry = _attempt_next(execution)
+        events.execution_finished(execution, next_attempt_id=retry.pk if retry else None)
+        if retry is not None:
+            events.execution_queued(retry)
         elif execution.suite_run_id:
             suite_run_refresh(suite_run_id=execution.suite_run_id)
         transaction.on_commit(
@@ -380,6 +394,8 @@ def execution_cancel(*, execution: Execution) -> Execution:
     if Execution.objects.filter(pk=execution.pk, status=RunStatus.QUEUED).update(
         status=RunStatus.CANCELLED, cancel_requested=True, finished_at=now, error_message="cancelled before it started"
     ):
+        execution.refresh_from_db()
+        events.execution_finished(execution)
         if execution.suite_run_id:
             suite_run_refresh(suite_run_id=execution.suite_run_id)
     elif not Execution.objects.filter(pk=execution.pk, status=RunStatus.RUNNING).update(cancel_requested=True):
@@ -426,7 +442,9 @@ def suite_run_refresh(*, suite_run_id) -> None:
                 suite_run.status = RunStatus.PASSED
             suite_run.finished_at = suite_run.finished_at or timezone.now()
         suite_run.save()
-        if not active and not was_final:
+        finished = not active and not was_final
+        events.suite_run_changed(suite_run, EventKind.SUITE_RUN_FINISHED if finished else EventKind.SUITE_RUN_PROGRESS)
+        if finished:
             _suite_run_finishing_announce(suite_run_id=suite_run_id)
             transaction.on_commit(lambda: suite_run_finished_announce(suite_run_id=suite_run_id))
     if not active:

@@ -20,7 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from executions import services
+from executions import events, services
 from executions.models import Execution, RunStatus
 from tests_catalog.models import EnvironmentVariable
 
@@ -188,7 +188,10 @@ def _steps_run(execution: Execution, browser: Browser) -> Ending:
         if time.monotonic() > deadline:
             timed_out = True
             return True
-        return services.execution_heartbeat(execution_id=execution.id)
+        stop = services.execution_heartbeat(execution_id=execution.id)
+        if not stop:
+            events.step_started(execution_id=execution.id, step=step)
+        return stop
 
     def after_step(outcome) -> None:
         description = descriptions.get(outcome.order_index, "")
