@@ -12,4 +12,7 @@ COPY . .
 RUN useradd --create-home jbtestsuite && mkdir -p /data && chown jbtestsuite /data
 USER jbtestsuite
 EXPOSE 8000
-CMD ["gunicorn", "jbtestsuite.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# HTTP and WebSocket on one port. HTTP only is possible too (live pages then poll):
+#   gunicorn jbtestsuite.wsgi:application --bind 0.0.0.0:8000 --workers 3
+CMD ["uvicorn", "jbtestsuite.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", \
+     "--ws", "websockets-sansio", "--proxy-headers"]

@@ -9,6 +9,7 @@ import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from celery.schedules import crontab
 from cryptography.fernet import Fernet
@@ -193,6 +194,35 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Live progress over WebSocket ----------------------------------------------------------
+# The ASGI app reaches the socket routes through this name, as Django reaches ROOT_URLCONF:
+# the ground floor imports no app.
+WEBSOCKET_URLCONF = "executions.routing"
+if REDIS_URL:
+    # channels-redis's pub/sub layer: a PUBLISH per push, no per-group expiring sets (the
+    # classic layer's group_send can drop messages once a group's capacity is reached).
+    # Pub/sub channels ignore the database number, so it goes into the prefix to keep apart
+    # deployments (and test runs) that share one Redis server.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+                "prefix": "jbts" + (urlsplit(REDIS_URL).path.strip("/") or "0") + ".",
+            },
+        }
+    }
+else:
+    # Embedded default: nothing is pushed; the streams read new rows every LIVE_POLL_INTERVAL_MS.
+    CHANNEL_LAYERS = {}
+LIVE_POLL_INTERVAL_MS = config.int("LIVE_POLL_INTERVAL_MS", 1000, minimum=50)
+# With Redis, a quiet stream still reads the database this often, in case a push was lost.
+LIVE_RESYNC_SECONDS = config.int("LIVE_RESYNC_SECONDS", 5, minimum=1)
+# A client this many messages behind, or whose socket takes longer than
+# LIVE_SEND_TIMEOUT_SECONDS to take one message, is disconnected (4408): memory stays bounded.
+LIVE_MAX_UNSENT_MESSAGES = config.int("LIVE_MAX_UNSENT_MESSAGES", 1000, minimum=10)
+LIVE_SEND_TIMEOUT_SECONDS = config.int("LIVE_SEND_TIMEOUT_SECONDS", 10, minimum=1)
+
 # --- Auth and API ---------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -235,7 +265,23 @@ SIMPLE_JWT = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "JBTestSuite API",
-    "DESCRIPTION": "Describe browser tests as data, run them in real browsers, read the results.",
+    "DESCRIPTION": (
+        "Describe browser tests as data, run them in real browsers, read the results.\n\n"
+        "**Live progress (WebSocket, not part of this REST schema).** Follow a run as it goes: "
+        "`ws(s)://<host>/ws/executions/{id}/`, `/ws/suite-runs/{id}/` and `/ws/projects/{id}/activity/`. "
+        "Authenticate with the access token as the subprotocol `bearer.<token>` (offer `jbtestsuite` "
+        "beside it; the server answers with `jbtestsuite`) or an `Authorization: Bearer <token>` header; "
+        "the admin's session cookie works too. The same project roles as this API apply: another "
+        "project's run is refused like an unknown one (close code 4404). Text frames are JSON: first "
+        '`{"type": "hello", "stream", "id", "status", "mode", "after", "last_seq"}`, then '
+        '`{"type": "event", "seq", "kind", "execution", "execution_seq", "suite_run", "suite_seq", '
+        '"project", "at", "data"}` with `seq` 1, 2, 3... per stream. Reconnect with `?after=<last seq>` '
+        "to get everything after it (replayed from the database, then live): no gaps, no duplicates. "
+        "Kinds: execution.queued, execution.retried, execution.started, step.started, step.finished, "
+        "execution.finished, suite_run.queued, suite_run.started, suite_run.progress, suite_run.finished. "
+        "The server closes with 1000 once the run has finished and everything was sent; 4400 bad `after`, "
+        "4401 no, bad or expired token, 4404 not found, 4408 the client read too slowly. See the README."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -27,7 +27,8 @@ def test_it_defines_the_services_with_the_expected_images():
     assert services["selenium-hub"]["profiles"] == services["chrome-node"]["profiles"] == ["grid"]
     assert services["chrome-node"]["environment"]["SE_EVENT_BUS_HOST"] == "selenium-hub"
     assert "container_name" not in services["chrome-node"]
-    assert "gunicorn" in services["web"]["command"]
+    # One port for HTTP and the live WebSocket streams.
+    assert "uvicorn jbtestsuite.asgi:application" in services["web"]["command"]
     assert "celery -A jbtestsuite worker" in services["worker"]["command"]
     assert "celery -A jbtestsuite beat" in services["beat"]["command"]
 
