@@ -15,6 +15,7 @@ consumers read new rows about once a second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 import structlog
@@ -253,6 +254,7 @@ def suite_run_changed(suite_run: SuiteRun, kind: str) -> None:
         kind=kind,
         suite_run_id=suite_run.pk,
         data={
+            "suite_name": suite_run.suite_name,
             "status": suite_run.status,
             "total": suite_run.total,
             "passed": suite_run.passed,
@@ -261,3 +263,97 @@ def suite_run_changed(suite_run: SuiteRun, kind: str) -> None:
             "cancelled": suite_run.cancelled,
         },
     )
+
+
+# --- Following a run from synchronous code (the CLI) ------------------------------------------
+
+
+def events_follow(*, execution_id=None, suite_run_id=None, after: int = 0, deadline: float | None = None):
+    """Yield one execution's or suite run's event messages in order after `after`, up to its final one.
+
+    Pushed events are taken from the channel layer as they come; the database fills what a push
+    missed (and is all there is without Redis, read every LIVE_POLL_INTERVAL_MS). Raises
+    TimeoutError once `deadline` (a time.monotonic() value) passes.
+    """
+    import time
+
+    if suite_run_id is not None:
+        rows, field, cursor = RunEvent.objects.filter(suite_run_id=suite_run_id), "suite_seq", "suite_seq"
+        group, end_kind = group_for_suite_run(suite_run_id), EventKind.SUITE_RUN_FINISHED
+    else:
+        rows, field, cursor = RunEvent.objects.filter(execution_id=execution_id), "seq", "execution_seq"
+        group, end_kind = group_for_execution(execution_id), EventKind.EXECUTION_FINISHED
+    pushes = _PushTail(group)
+    last, read_rows = after, True
+    try:
+        while True:
+            while read_rows:
+                batch = [event_message(event) for event in rows.filter(**{f"{field}__gt": last}).order_by(field)[:200]]
+                for message in batch:
+                    last = message[cursor]
+                    yield message
+                    if message["kind"] == end_kind:
+                        return
+                read_rows = len(batch) == 200
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError
+            message = pushes.next_message()
+            if message is None or message[cursor] is None or message[cursor] > last + 1:
+                read_rows = True  # quiet, or a push is missing: the rows have it
+            elif message[cursor] == last + 1:
+                last = message[cursor]
+                yield message
+                if message["kind"] == end_kind:
+                    return
+    finally:
+        pushes.close()
+
+
+class _PushTail:
+    """One group's pushes, received on a private event loop; without a layer, a plain wait."""
+
+    def __init__(self, group: str):
+        from channels.layers import get_channel_layer
+
+        self.loop = asyncio.new_event_loop()
+        self.layer = get_channel_layer() if settings.CHANNEL_LAYERS else None
+        self.group, self.channel, self.queue = group, None, None
+        if self.layer is not None:
+            try:
+                self.loop.run_until_complete(asyncio.wait_for(self._subscribe(), 3))
+            except Exception as exc:
+                logger.warning("live_layer_unreachable", error=type(exc).__name__)
+                self.layer = None
+
+    async def _subscribe(self):
+        self.channel = await self.layer.new_channel()
+        await self.layer.group_add(self.group, self.channel)
+        self.queue = asyncio.Queue()
+        # One receive that stays pending: cancelling the pub/sub layer's receive unsubscribes.
+        self.receiver = asyncio.ensure_future(self._forward())
+
+    async def _forward(self):
+        while True:
+            self.queue.put_nowait(await self.layer.receive(self.channel))
+
+    def next_message(self) -> dict | None:
+        """The next pushed event, or None after a quiet spell (LIVE_RESYNC_SECONDS, or the poll)."""
+        import time
+
+        if self.layer is None:
+            time.sleep(settings.LIVE_POLL_INTERVAL_MS / 1000)
+            return None
+        try:
+            message = self.loop.run_until_complete(asyncio.wait_for(self.queue.get(), settings.LIVE_RESYNC_SECONDS))
+        except TimeoutError:
+            return None
+        return message.get("event")
+
+    def close(self) -> None:
+        if self.layer is not None:
+            self.receiver.cancel()
+            with contextlib.suppress(Exception):
+                self.loop.run_until_complete(self.layer.group_discard(self.group, self.channel))
+            with contextlib.suppress(Exception):
+                self.loop.run_until_complete(self.layer.flush())
+        self.loop.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from executions import services, worker
+from executions import events, services, worker
 from executions.junit import junit_xml
 from executions.models import FINAL_STATUSES, Execution, RunStatus, Trigger
 from jbtestsuite.errors import ApplicationError
@@ -36,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
         parser.add_argument("--inline", action="store_true", help="run in this process, without a worker")
         parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for workers (default 3600)")
+        parser.add_argument("--quiet", action="store_true", help="one line per case, not one per step")
 
     def handle(self, *args, **options):
         self.started = time.monotonic()
@@ -58,7 +59,10 @@ class Command(BaseCommand):
             raise UsageError(exc.message) from None
 
         self.stdout.write(f"Running {title}{' inline' if options['inline'] else ''}…")
-        finished = self._follow(scope, inline=options["inline"], timeout=options["timeout"])
+        if options["inline"]:
+            finished = self._follow(scope, inline=True, timeout=options["timeout"])
+        else:
+            finished = self._follow_events(scope, timeout=options["timeout"], quiet=options["quiet"])
         return self._report(title, finished, options["junit"])
 
     # --- arguments ------------------------------------------------------------------------
@@ -151,6 +155,40 @@ class Command(BaseCommand):
                 sys.stderr.write(f"  … {done}/{len(executions)} done, {running} running\n")
                 last_progress = time.monotonic()
             time.sleep(POLL_SECONDS)
+
+    def _follow_events(self, scope, *, timeout: int, quiet: bool) -> list[Execution]:
+        """Wait for the workers, printing each step as it finishes (pushed live: see executions/events.py)."""
+        deadline = time.monotonic() + timeout
+        names: dict[str, str] = {}
+        if "suite_run" in scope:
+            streams = [{"suite_run_id": scope["suite_run"].pk}]
+        else:
+            streams = [{"execution_id": scope["root"].pk}]
+        try:
+            while streams:
+                for message in events.events_follow(**streams.pop(), deadline=deadline):
+                    data = message["data"]
+                    if message["kind"] in ("execution.queued", "execution.retried"):
+                        names[message["execution"]] = data["case_name"]
+                    elif message["kind"] == "step.finished" and not quiet:
+                        self._step_line(names.get(message["execution"], ""), data)
+                    elif message["kind"] == "execution.finished":
+                        self._line(Execution.objects.get(pk=message["execution"]))
+                        if data["next_attempt"] and "suite_run" not in scope:
+                            streams.append({"execution_id": data["next_attempt"]})
+        except TimeoutError:
+            pending = self._executions(scope).exclude(status__in=FINAL_STATUSES).count()
+            raise CommandError(f"gave up after {timeout} s with {pending} execution(s) unfinished",
+                               returncode=1) from None  # fmt: skip
+        executions = self._executions(scope).order_by("queued_at")
+        return [e for e in executions if not Execution.objects.filter(previous_attempt=e).exists()]
+
+    def _step_line(self, case_name: str, step: dict) -> None:
+        label = step["description"] or step["action"]
+        line = f"  {step['status']:<7} {case_name}: {step['index']}. {label}  {step['duration_ms']} ms"
+        if step["status"] != "passed" and step["message"]:
+            line += f"\n            {step['message']}"
+        self.stdout.write(line)
 
     def _worker(self) -> worker.Worker:
         if not hasattr(self, "_inline_worker"):
