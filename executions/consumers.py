@@ -395,7 +395,7 @@ class ProjectActivityStream(_LiveConsumer):
                 if await self.wait_for_news():
                     while self.live and not self.closed:
                         await self.send_once(self.live.popleft())
-                elif self.channel_layer is None or not self.groups:
+                else:  # the poll without Redis; with it, what a lost push (Redis restarting) missed
                     read_at = timezone.now()
                     for event in await database_sync_to_async(self._rows_since)(self.since - ACTIVITY_OVERLAP):
                         await self.send_once(event)

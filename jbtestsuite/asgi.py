@@ -16,6 +16,24 @@ from jbtestsuite.env import load_settings_or_exit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jbtestsuite.settings")
 load_settings_or_exit()
+
+
+def _database_connections_pooled() -> None:
+    """Under ASGI Django runs each request's synchronous part in a thread of its own, so a kept
+    connection per thread (CONN_MAX_AGE) would pile up: Django's docs advise against persistent
+    connections there. This process borrows from a pool instead (PostgreSQL); workers keep theirs.
+    Done before the first connection exists, which reads these settings."""
+    from django.conf import settings
+
+    if settings.ENVIRONMENT == "testing":
+        return  # tests serve the app inside their own process, whose connections exist already
+    database = settings.DATABASES["default"]
+    database["CONN_MAX_AGE"] = 0
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 8, "timeout": 10}
+
+
+_database_connections_pooled()
 django_application = get_asgi_application()  # sets Django up before anything imports a model
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
@@ -23,9 +41,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-if settings.DEBUG:
-    # What runserver did in development: serve the admin's static files (whitenoise does it
-    # when deployed).
+if "whitenoise.middleware.WhiteNoiseMiddleware" not in settings.MIDDLEWARE:
+    # What runserver did in development and tests: serve the admin's static files (whitenoise
+    # does it when deployed).
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     django_application = ASGIStaticFilesHandler(django_application)

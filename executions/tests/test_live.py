@@ -308,3 +308,23 @@ def test_it_loses_nothing_when_redis_restarts_mid_run(queued, editor, settings, 
         "execution.finished"
     ]
     assert close.code == 1000
+
+
+@pytest.mark.browser
+def test_it_prints_each_step_from_the_push_and_one_line_per_case_when_quiet(shop_case, worker_thread, settings,
+                                                                             capsys):  # fmt: skip
+    from django.core.management import call_command
+
+    # No quiet-time database reads during the run: every line after the first read comes from a push.
+    settings.LIVE_RESYNC_SECONDS = 3600
+    call_command("run_tests", "--case", str(shop_case.id), "--var", "quantity=3", "--timeout", "120")
+    out = capsys.readouterr().out
+    steps = [line for line in out.splitlines() if line.startswith("  passed  Add to cart: ")]
+    assert [line.split(": ", 1)[1].split("  ")[0] for line in steps] == [
+        "0. open", "1. assert_title", "2. type", "3. click", "4. assert_text",
+    ]  # fmt: skip
+    assert out.index(steps[-1]) < out.index("PASSED    Add to cart")
+    call_command("run_tests", "--case", str(shop_case.id), "--var", "quantity=3", "--quiet", "--timeout", "120")
+    quiet = capsys.readouterr().out
+    assert "Add to cart: " not in quiet
+    assert quiet.count("PASSED    Add to cart") == 1
