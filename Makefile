@@ -44,7 +44,7 @@ test: $(VENV)/.dev-installed
 	ENVIRONMENT=testing DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
-## make bench: every benchmark, or one (BENCH=api|engine|peer|throughput|distribution|dispatch|soak|timings); BENCH_QUICK=1 for a smoke run.
+## make bench: every benchmark, or one (BENCH=api|engine|peer|throughput|distribution|dispatch|soak|timings|live); BENCH_QUICK=1 for a smoke run.
 bench: $(VENV)/.dev-installed
 	bash scripts/ensure-system-packages.sh --test
 	bash scripts/ensure-services.sh
