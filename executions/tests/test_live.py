@@ -17,7 +17,7 @@ from celery.contrib.testing.worker import start_worker
 from django.test import Client
 
 from conftest import free_port
-from executions import engine, events, services
+from executions import events, services, worker
 from executions.models import EventKind, Execution, RunEvent, RunStatus, StepResult
 from executions.tests.conftest import api_client, case_with_steps, wait_for
 from executions.tests.live import asgi_served, messages_until_closed, refusal, socket_open, token_for
@@ -37,7 +37,7 @@ def live():
 def worker_thread():
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
         yield
-    engine.worker_browser_close()
+    worker.worker_browser_close()
 
 
 @pytest.fixture

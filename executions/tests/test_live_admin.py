@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from executions import engine, services
+from executions import services, worker
 from executions.models import RunStatus
 from executions.runner.browser import WorkerBrowser
-from executions.runner.execution import steps_run
 from executions.runner.outcomes import Evidence, StepOutcome
+from executions.runner.steps import steps_run
 from executions.tests.live import asgi_served
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.browser]
@@ -24,7 +24,7 @@ def site():
 
 @pytest.fixture
 def browser():
-    keeper = WorkerBrowser(engine.browser_config(), reuse=True)
+    keeper = WorkerBrowser(worker.browser_config(), reuse=True)
     acquired = keeper.acquire()
     yield acquired
     keeper.release(acquired)
