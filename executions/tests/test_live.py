@@ -16,10 +16,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.test import Client
 
-from conftest import free_port
+from conftest import api_client, case_with_steps, free_port, wait_for
 from executions import events, services, worker
 from executions.models import EventKind, Execution, RunEvent, RunStatus, StepResult
-from executions.tests.conftest import api_client, case_with_steps, wait_for
 from executions.tests.live import asgi_served, messages_until_closed, refusal, socket_open, token_for
 from jbtestsuite.celery import app as celery_app
 from tests_catalog.models import TestSuite
