@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('executions', '0004_notifications_app'),
+        ('executions', '0005_execution_case_version'),
         ('tests_catalog', '0003_list_sort_indexes'),
     ]
 
