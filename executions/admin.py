@@ -67,8 +67,28 @@ def _evidence_link(artifact):
 
 class StepResultInline(ReadOnlyInline):
     model = StepResult
-    fields = ["order_index", "status_badge", "action", "selector", "value", "duration_ms", "message", "evidence"]
-    ordering = ["order_index"]
+    fields = ["step", "status_badge", "action_nested", "selector", "value", "duration_ms", "message", "evidence"]
+    ordering = ["sequence"]
+
+    @admin.display(description="Step")
+    def step(self, result):
+        # Steps of a case called by `run` carry its name, so "3" of the sub-flow is not read as step 3.
+        return f"{result.flow} · {result.order_index}" if result.flow else result.order_index
+
+    @admin.display(description="Action")
+    def action_nested(self, result):
+        """The action indented by its nesting, with the loop iteration or branch it ran in."""
+        extra = []
+        if result.iteration is not None:
+            extra.append(f"#{result.iteration}")
+        if result.branch:
+            extra.append(result.branch)
+        if result.healed_by:
+            extra.append("healed")
+        return format_html(
+            '<span style="padding-left:{}em;white-space:nowrap">{}</span> <small style="color:#666">{}</small>',
+            1.5 * result.depth, result.action, " ".join(extra),
+        )  # fmt: skip
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("artifacts")
