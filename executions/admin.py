@@ -68,7 +68,7 @@ def _evidence_link(artifact):
 class StepResultInline(ReadOnlyInline):
     model = StepResult
     fields = ["step", "status_badge", "action_nested", "selector", "value", "duration_ms", "message", "evidence"]
-    ordering = ["sequence"]
+    ordering = ["sequence", "order_index"]
 
     @admin.display(description="Step")
     def step(self, result):

@@ -150,8 +150,9 @@ class StepResult(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Control flow runs a step several times (loops) or not at all (branches), and `run` steps
     # bring another case's steps in: `sequence` is the result's place in the run (0, 1, 2…),
-    # `order_index` the step's place in its case.
-    sequence = models.PositiveIntegerField()
+    # `order_index` the step's place in its case. Rows written without one (older code, bulk
+    # loads) sort after the numbered ones, by order_index.
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     depth = models.PositiveSmallIntegerField(default=0, help_text="Nesting: blocks and sub-flows it runs inside.")
     iteration = models.PositiveIntegerField(null=True, blank=True, help_text="Innermost loop's iteration, from 1.")
     branch = models.CharField(max_length=40, blank=True, help_text="For if/else_if/loops: the outcome of the test.")
@@ -161,7 +162,7 @@ class StepResult(models.Model):
     healed_by = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["execution", "sequence"]
+        ordering = ["execution", "sequence", "order_index"]
         constraints = [
             models.UniqueConstraint(fields=["execution", "sequence"], name="stepresult_unique_sequence"),
         ]

@@ -20,7 +20,7 @@ def executions_visible_to(user) -> QuerySet[Execution]:
 
 def execution_with_results(user) -> QuerySet[Execution]:
     """Executions with their ordered step results and each result's artifacts prefetched."""
-    results = StepResult.objects.order_by("sequence").prefetch_related("artifacts")
+    results = StepResult.objects.order_by("sequence", "order_index").prefetch_related("artifacts")
     return executions_visible_to(user).prefetch_related(Prefetch("step_results", queryset=results))
 
 

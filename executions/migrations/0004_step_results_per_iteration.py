@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterModelOptions(
             name='stepresult',
-            options={'ordering': ['execution', 'sequence']},
+            options={'ordering': ['execution', 'sequence', 'order_index']},
         ),
         migrations.RemoveConstraint(
             model_name='stepresult',
@@ -46,8 +46,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='stepresult',
             name='sequence',
-            field=models.PositiveIntegerField(default=0),
-            preserve_default=False,
+            field=models.PositiveIntegerField(blank=True, null=True),
         ),
         # Before control flow every step ran once, in order: its place in the run was its index.
         migrations.RunSQL(
