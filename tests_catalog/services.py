@@ -443,7 +443,8 @@ def test_case_steps_replace(*, case: TestCase, steps: Sequence[dict], check_runs
     case of the file exists). Raises ValidationFailed with {"steps": {"<index>": {<field>: [...]}}}.
     """
     errors = steps_errors(steps)
-    if check_runs and not errors:
+    # Without run steps of its own a case can neither call a missing case nor close a cycle.
+    if check_runs and not errors and _run_names(steps):
         errors = run_references_errors(project_id=case.project_id, case_name=case.name, steps=steps)
     if errors:
         first = min(errors, key=int)
@@ -628,3 +629,29 @@ def suite_update(
 @transaction.atomic
 def suite_delete(*, suite: TestSuite) -> None:
     suite.delete()
+
+
+@transaction.atomic
+def step_locator_adopt(*, case: TestCase, order_index: int, locator: str) -> TestStep:
+    """Make an alternate locator (type=selector, as a healed step result names it) the step's main one.
+
+    The old main locator becomes the first alternate, so nothing is lost. It goes through
+    test_case_update, so the change is recorded like any other edit of the steps.
+    Raises NotFound when the case has no such step, ValidationFailed when the locator is not
+    one of the step's alternates.
+    """
+    steps = [step.as_spec() for step in case.steps.order_by("order_index")]
+    if not 0 <= order_index < len(steps):
+        raise NotFound(f"{case.name!r} has no step {order_index}.")
+    step = steps[order_index]
+    parsed = step_actions.locator_parse(locator)
+    alternates = [list(target) for target in step["targets"]]
+    if parsed is None or list(parsed) not in alternates:
+        message = f"{locator!r} is not an alternate locator of step {order_index}."
+        raise ValidationFailed(message, {"locator": [message]})
+    alternates.remove(list(parsed))
+    if step["selector"]:
+        alternates.insert(0, [step["selector_type"], step["selector"]])
+    step.update(selector_type=parsed[0], selector=parsed[1], targets=alternates)
+    test_case_update(case=case, steps=steps)
+    return case.steps.get(order_index=order_index)

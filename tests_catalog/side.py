@@ -351,7 +351,7 @@ def command_to_step(command: dict) -> tuple[dict, str | None]:
                 step["enabled"] = False
             return step, None
     elif spec is not None:
-        reason = f"{bare}: {spec.reason}"
+        reason = spec.reason
     step.update(action="unsupported", selector=target, value=value, enabled=False, targets=[])
     options["reason"] = reason or f"{bare!r} is not a Selenium IDE command"
     return step, options["reason"]
@@ -543,7 +543,7 @@ def side_import(
             steps.append(step)
             if warning:
                 where = f"step {index} ({command.get('command')!r})"
-                warnings.append(f"{where}: {warning}; imported as a disabled step")
+                warnings.append(f"{where}: {warning.rstrip('.')}; imported as a disabled step")
                 bare = str(command.get("command") or "").removeprefix("//")
                 if bare not in SIDE_COMMANDS:
                     unknown.append(f"test {test['name']!r} {where}")

@@ -8,6 +8,8 @@ mouse, stores, async scripts and the assert/verify-not family.
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.test import Client
+from django.urls import reverse
 
 from executions import engine, services
 from executions.models import FINAL_STATUSES, Execution, RunStatus, Trigger
@@ -155,7 +157,7 @@ def _run(case, environment):
                     timeout=180, message=f"{case.name} to finish")  # fmt: skip
 
 
-def test_it_runs_an_imported_project_with_selenium_ides_verdicts(project, shop_url, worker_thread, settings):
+def test_it_runs_an_imported_project_with_selenium_ides_verdicts(project, editor, shop_url, worker_thread, settings):
     settings.STEP_TIMEOUT_MS = 1500
     project_data = _project()
     del project_data["tests"][3]  # recursion is refused at import; see the next test
@@ -203,6 +205,26 @@ def test_it_runs_an_imported_project_with_selenium_ides_verdicts(project, shop_u
     assert "(located by fallback css=#go)" in next(r.message for r in results if r.healed_by == "css=#go")
     last_verify = [r for r in results if r.action == "verify_text"][-1]
     assert "with fallback css=h1" in last_verify.message and not last_verify.healed_by
+
+    # Reports count heals per case from the results.
+    from executions.selectors import heals_per_case
+
+    assert heals_per_case(project_id=project.pk) == {flows.test_case_id: 2}
+
+    # The execution page offers the healing locator; taking it makes it the step's main locator.
+    editor.is_staff = True
+    editor.save()
+    client = Client()
+    client.force_login(editor)
+    page = client.get(reverse("admin:executions_execution_change", args=[flows.pk])).content.decode()
+    assert page.count("Use this locator from now on") == 2
+    click = next(r for r in results if r.healed_by == "css=#go")
+    adopt = reverse("admin:executions_execution_adopt_locator", args=[flows.pk, click.pk])
+    assert "Make <code>css=#go</code> the step&#x27;s locator?" in client.get(adopt).content.decode()
+    assert client.post(adopt).status_code == 302
+    step = TestCase.objects.get(project=project, name="Flows").steps.get(order_index=click.order_index)
+    assert (step.selector_type, step.selector) == ("css", "#go")
+    assert step.targets == [["id", "old-go"], ["css", "#hidden-go"]]
 
     # A loop past its limit errors, naming the loop.
     endless = _run(TestCase.objects.get(project=project, name="Endless"), environment)

@@ -64,8 +64,8 @@ def test_it_imports_tests_as_cases_with_alternates_descriptions_and_disabled_ste
     assert [(s.action, s.enabled) for s in logout] == [("click", True), ("click", False), ("unsupported", False)]
     assert "debugger" in logout[2].options["reason"]
     assert report.tests[1].warnings == [
-        "step 2 ('debugger'): debugger: `debugger` pauses Selenium IDE's own player; unattended runs have no one "
-        "to resume.; imported as a disabled step"
+        "step 2 ('debugger'): `debugger` pauses Selenium IDE's own player; unattended runs have no one "
+        "to resume; imported as a disabled step"
     ]
     suite = TestSuite.objects.get(project=project, name="Smoke")
     assert [e.case.name for e in suite.entries.order_by("order_index")] == ["Log out", "Log in"]
