@@ -11,7 +11,7 @@ from celery.contrib.testing.worker import start_worker
 from django.test import Client
 from django.urls import reverse
 
-from executions import engine, services
+from executions import services, worker
 from executions.models import FINAL_STATUSES, Execution, RunStatus, Trigger
 from executions.tests.conftest import wait_for
 from jbtestsuite.celery import app as celery_app
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pyte
 def worker_thread():
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
         yield
-    engine.worker_browser_close()
+    worker.worker_browser_close()
 
 
 def _targets(*locators):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('executions', '0003_list_sort_indexes'),
+        ('executions', '0004_notifications_app'),
     ]
 
     operations = [
