@@ -220,7 +220,7 @@ def test_it_runs_an_imported_project_with_selenium_ides_verdicts(project, editor
     assert page.count("Use this locator from now on") == 2
     click = next(r for r in results if r.healed_by == "css=#go")
     adopt = reverse("admin:executions_execution_adopt_locator", args=[flows.pk, click.pk])
-    assert "Make <code>css=#go</code> the step&#x27;s locator?" in client.get(adopt).content.decode()
+    assert "Make <code>css=#go</code> the step's locator?" in client.get(adopt).content.decode()
     assert client.post(adopt).status_code == 302
     step = TestCase.objects.get(project=project, name="Flows").steps.get(order_index=click.order_index)
     assert (step.selector_type, step.selector) == ("css", "#go")
