@@ -50,7 +50,7 @@ class StepOutcome:
     evidence: list[Evidence] = field(default_factory=list)
     # Where in the run it happened: control flow repeats steps, skips them, and `run` brings in
     # another case's steps. sequence numbers the outcomes of one run 0, 1, 2…
-    sequence: int = 0
+    sequence: int | None = None  # set by the runner
     depth: int = 0
     iteration: int | None = None
     branch: str = ""  # if/else_if/while/repeat_if: "true"/"false"; times/for_each/do: "iteration"; else: "taken"
