@@ -19,6 +19,11 @@ import uuid
 from bench import common, runtime, side_runner
 from bench.process_cost import process_cost
 
+# Differences we expect and why; any other one is a bug in our mapping or engine.
+EXPLAINED = {
+    "Frame and fallback": "selenium-side-runner 4.0.13's click waits for the main locator only (its targets are "
+    "used by other commands), so it times out on id=old-go; ours heals to the css=#go target",
+}
 ELEMENT_TIMEOUT_MS = 2000  # both runners: the fallback waits this long for the main locator first
 
 
@@ -80,6 +85,7 @@ def main() -> None:
               "--suite", "Imported"]  # fmt: skip
     side_runner.runner_path()  # install before anything is timed
     verdicts: dict[str, list[dict[str, str]]] = {"jbtestsuite": [], "side_runner": []}
+    messages: dict[str, str] = {}
 
     def ours():
         cost = process_cost(manage, env=app_env, cwd=common.BASE_DIR)
@@ -90,6 +96,7 @@ def main() -> None:
     def peer():
         run = side_runner.side_run(path, base_url=url.rstrip("/"), element_timeout_ms=ELEMENT_TIMEOUT_MS)
         verdicts["side_runner"].append(run.verdicts)
+        messages.update(run.failure_messages)
         return run.cost
 
     load_before = os.getloadavg()
@@ -106,20 +113,30 @@ def main() -> None:
         for test in TESTS
         if ours_round.get(test) != peer_round.get(test)
     })  # fmt: skip
+    unexplained = [line for line in differences if line.split(":")[0] not in EXPLAINED]
     rows = [
         common.row(f"imported project, {len(TESTS)} tests: wall, JBTestSuite / side-runner",
                    f"{med['jbtestsuite']:.2f} / {med['side_runner']:.2f}", "s"),
         common.row("JBTestSuite / side-runner, wall", round(med["jbtestsuite"] / med["side_runner"], 3), "x", "< 1",
                    med["jbtestsuite"] < med["side_runner"]),
-        common.row("tests whose verdict differs", len(differences), "", "0", not differences),
+        common.row("tests whose verdict differs", len(differences)),
+        common.row("  of them not explained (EXPLAINED)", len(unexplained), "", "0", not unexplained),
         common.row("load average (1 min) before / after", f"{load_before[0]:.1f} / {os.getloadavg()[0]:.1f}"),
     ]  # fmt: skip
-    common.results_write("side_import", rows, {
-        "side_runner_version": side_runner.SIDE_RUNNER_VERSION, "wall_s": walls, "differences": differences,
-        "verdicts": verdicts, "project": json.loads(path.read_text())["name"],
-    })  # fmt: skip
+    details = {
+        "side_runner_version": side_runner.SIDE_RUNNER_VERSION,
+        "wall_s": walls,
+        "differences": differences,
+        "explained": EXPLAINED,
+        "verdicts": verdicts,
+        "side_runner_failures": messages,
+        "project": json.loads(path.read_text())["name"],
+    }
+    common.results_write("side_import", rows, details)
     for line in differences:
         print(f"verdict differs: {line}")
+    for test, message in sorted(messages.items()):
+        print(f"side-runner: {test}: {message}")
 
 
 if __name__ == "__main__":
