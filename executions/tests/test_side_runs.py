@@ -11,9 +11,9 @@ from celery.contrib.testing.worker import start_worker
 from django.test import Client
 from django.urls import reverse
 
+from conftest import wait_for
 from executions import services, worker
 from executions.models import FINAL_STATUSES, Execution, RunStatus, Trigger
-from executions.tests.conftest import wait_for
 from jbtestsuite.celery import app as celery_app
 from tests_catalog import side
 from tests_catalog.models import Environment, TestCase

@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from conftest import member
 from tests_catalog.models import Role, TestCase
-from tests_catalog.tests.conftest import member
 from tests_catalog.tests.side_files import side_bytes, side_project
 
 pytestmark = pytest.mark.django_db

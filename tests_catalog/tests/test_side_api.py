@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from conftest import api_client_for, member
 from tests_catalog.models import Role, TestCase
-from tests_catalog.tests.conftest import api_client_for, member
 from tests_catalog.tests.side_files import side_bytes, side_project
 
 pytestmark = pytest.mark.django_db
