@@ -19,7 +19,6 @@ from executions.runner.actions import (
     StepContext,
     _element,
     _expect,
-    _first_line,
     _not_found,
     _poll,
     _stored,
@@ -28,7 +27,7 @@ from executions.runner.actions import (
     shown,
     text_of,
 )
-from executions.runner.outcomes import StepError, StepFailed
+from executions.runner.outcomes import StepError, StepFailed, first_line
 from tests_catalog.step_actions import expectation_parse, locator_parse
 
 _BY = {"css": By.CSS_SELECTOR, "xpath": By.XPATH, "id": By.ID, "name": By.NAME, "link_text": By.LINK_TEXT,
@@ -383,7 +382,7 @@ def execute_async_script(ctx: StepContext) -> str:
     try:
         outcome = ctx.driver.execute_async_script(_ASYNC_WRAPPER % ctx.value)
     except JavascriptException as error:
-        raise StepFailed(f"script threw: {_first_line(error.msg)}") from None
+        raise StepFailed(f"script threw: {first_line(error.msg)}") from None
     except TimeoutException:
         raise StepFailed(f"the script's promise did not settle {_within(ctx)}") from None
     if "error" in (outcome or {}):
