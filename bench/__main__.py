@@ -1,7 +1,7 @@
 """`python -m bench [name …]`: run benchmarks, each in its own interpreter, and print one table.
 
-Names: engine, peer, throughput, distribution, dispatch, api, soak, assistant, timings, reports_accuracy,
-reports_scale, live (default: all). BENCH_QUICK=1 runs a smoke-sized version of each. Results go to
+Names: engine, peer, side_import, throughput, distribution, dispatch, api, soak, assistant, timings,
+reports_accuracy, reports_scale, live (default: all). BENCH_QUICK=1 runs a smoke-sized version of each. Results go to
 bench/results/<name>.json and the combined table to
 bench/results/summary.md; a full run of all of them also rewrites the README's Performance table
 (bench/readme.py).
@@ -18,8 +18,8 @@ import time
 from bench import common
 
 BENCHMARKS = (
-    "engine", "peer", "throughput", "distribution", "dispatch", "api", "soak", "assistant", "timings",
-    "reports_accuracy", "reports_scale", "live",
+    "engine", "peer", "side_import", "throughput", "distribution", "dispatch", "api", "soak", "assistant",
+    "timings", "reports_accuracy", "reports_scale", "live",
 )  # fmt: skip
 
 

@@ -5,15 +5,18 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from artifacts.admin import ArtifactAdmin
 from executions import schedules, services
 from executions.models import ACTIVE_STATUSES, Execution, Schedule, StepResult, SuiteRun
-from jbtestsuite.errors import Conflict, ValidationFailed
+from jbtestsuite.errors import ApplicationError, Conflict, ValidationFailed
+from tests_catalog import services as catalog_services
 from tests_catalog.admin import ProjectScopedAdmin, ReadOnlyInline
-from tests_catalog.models import Role
+from tests_catalog.models import Role, TestCase
 from tests_catalog.selectors import project_ids_with_role, user_has_role
 
 STATUS_COLOURS = {
@@ -32,6 +35,17 @@ def status_badge(status: str):
         '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px;font-weight:600">{}</span>',
         STATUS_COLOURS.get(status, "#6c757d"),
         status,
+    )
+
+
+def _healed_case(execution: Execution, result: StepResult):
+    """The case whose step healed: the execution's own, or the one a `run` step called."""
+    if not result.flow:
+        return execution.test_case
+    return (
+        TestCase.objects.filter(project_id=execution.project_id, name=result.flow)
+        .exclude(status=TestCase.Status.ARCHIVED)
+        .first()
     )
 
 
@@ -67,8 +81,36 @@ def _evidence_link(artifact):
 
 class StepResultInline(ReadOnlyInline):
     model = StepResult
-    fields = ["order_index", "status_badge", "action", "selector", "value", "duration_ms", "message", "evidence"]
-    ordering = ["order_index"]
+    fields = ["step", "status_badge", "action_nested", "selector", "value", "duration_ms", "message_and_heal",
+              "evidence"]  # fmt: skip
+    ordering = ["sequence", "order_index"]
+
+    @admin.display(description="Step")
+    def step(self, result):
+        # Steps of a case called by `run` carry its name, so "3" of the sub-flow is not read as step 3.
+        return f"{result.flow} · {result.order_index}" if result.flow else result.order_index
+
+    @admin.display(description="Message")
+    def message_and_heal(self, result):
+        if not result.healed_by:
+            return result.message
+        url = reverse("admin:executions_execution_adopt_locator", args=[result.execution_id, result.pk])
+        return format_html('{} <a class="button" href="{}">Use this locator from now on</a>', result.message, url)
+
+    @admin.display(description="Action")
+    def action_nested(self, result):
+        """The action indented by its nesting, with the loop iteration or branch it ran in."""
+        extra = []
+        if result.iteration is not None:
+            extra.append(f"#{result.iteration}")
+        if result.branch:
+            extra.append(result.branch)
+        if result.healed_by:
+            extra.append("healed")
+        return format_html(
+            '<span style="padding-left:{}em;white-space:nowrap">{}</span> <small style="color:#666">{}</small>',
+            1.5 * result.depth, result.action, " ".join(extra),
+        )  # fmt: skip
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("artifacts")
@@ -103,6 +145,39 @@ class ExecutionAdmin(RunRecordAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+
+    def get_urls(self):
+        adopt = self.admin_site.admin_view(self.adopt_locator_view)
+        return [
+            path("<uuid:execution_id>/adopt-locator/<int:result_id>/", adopt,
+                 name="executions_execution_adopt_locator"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    def adopt_locator_view(self, request, execution_id, result_id):
+        """Confirm, then make the fallback locator that healed a step the step's main locator."""
+        execution = self.get_queryset(request).filter(pk=execution_id).first()
+        result = StepResult.objects.filter(pk=result_id, execution=execution).exclude(healed_by="").first()
+        if execution is None or result is None:
+            raise Http404("No such healed step.")
+        back = reverse("admin:executions_execution_change", args=[execution.pk])
+        case = _healed_case(execution, result)
+        if case is None or not user_has_role(request.user, case.project_id, Role.EDITOR):
+            self.message_user(request, "The case is gone, or you are not an editor of its project.", messages.ERROR)
+            return HttpResponseRedirect(back)
+        if request.method == "POST":
+            try:
+                catalog_services.step_locator_adopt(case=case, order_index=result.order_index,
+                                                    locator=result.healed_by)  # fmt: skip
+            except ApplicationError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, f"Step {result.order_index} of {case.name!r} now uses {result.healed_by}; "
+                                           "its old locator is its first alternate.", messages.SUCCESS)  # fmt: skip
+            return HttpResponseRedirect(back)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "execution": execution,
+                   "result": result, "case": case, "title": "Use this locator from now on"}  # fmt: skip
+        return TemplateResponse(request, "admin/executions/adopt_locator.html", context)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, execution):

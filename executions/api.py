@@ -42,8 +42,8 @@ class StepResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StepResult
-        fields = ["order_index", "action", "selector", "value", "description", "status", "duration_ms",
-                  "message", "artifacts"]  # fmt: skip
+        fields = ["sequence", "order_index", "action", "selector", "value", "description", "status", "duration_ms",
+                  "message", "depth", "iteration", "branch", "flow", "healed_by", "artifacts"]  # fmt: skip
 
 
 class ExecutionSerializer(serializers.ModelSerializer):

@@ -44,7 +44,8 @@ def junit_xml(*, suite_name: str, executions: list[Execution]) -> bytes:
                 case, "error", message=execution.error_message[:500] or execution.status, type=execution.status
             )
         lines = [
-            f"[{r.status:>7}] {r.order_index}: {r.action} {r.selector} {r.value}".rstrip() + f" — {r.message}"
+            f"[{r.status:>7}] {r.order_index}: {'  ' * r.depth}{r.action} {r.selector} {r.value}".rstrip()
+            + f" — {r.message}"
             for r in execution.step_results.all()
         ]
         lines.append(f"attempt {execution.attempt} of {execution.max_attempts}; execution {execution.id}")

@@ -156,11 +156,29 @@ class StepResult(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Control flow runs a step several times (loops) or not at all (branches), and `run` steps
+    # bring another case's steps in: `sequence` is the result's place in the run (0, 1, 2…),
+    # `order_index` the step's place in its case. Rows written without one (older code, bulk
+    # loads) sort after the numbered ones, by order_index.
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    depth = models.PositiveSmallIntegerField(
+        default=0, db_default=0, help_text="Nesting: blocks and sub-flows it runs inside."
+    )
+    iteration = models.PositiveIntegerField(null=True, blank=True, help_text="Innermost loop's iteration, from 1.")
+    branch = models.CharField(
+        max_length=40, blank=True, db_default="", help_text="For if/else_if/loops: the outcome of the test."
+    )
+    flow = models.CharField(
+        max_length=255, blank=True, db_default="", help_text="The called case, for a step run by `run`."
+    )
+    # The alternate locator (type=selector) that found the element when the main one did not;
+    # reports count heals by this field.
+    healed_by = models.TextField(blank=True, db_default="")
 
     class Meta:
-        ordering = ["execution", "order_index"]
+        ordering = ["execution", "sequence", "order_index"]
         constraints = [
-            models.UniqueConstraint(fields=["execution", "order_index"], name="stepresult_unique_order"),
+            models.UniqueConstraint(fields=["execution", "sequence"], name="stepresult_unique_sequence"),
         ]
 
     def __str__(self):

@@ -3,7 +3,7 @@
 import statistics
 from collections.abc import Callable, Iterable
 
-from django.db.models import F, Prefetch, QuerySet, Window
+from django.db.models import Count, F, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from executions.models import Execution, RunStatus, Schedule, StepResult, SuiteRun
@@ -20,7 +20,7 @@ def executions_visible_to(user) -> QuerySet[Execution]:
 
 def execution_with_results(user) -> QuerySet[Execution]:
     """Executions with their ordered step results and each result's artifacts prefetched."""
-    results = StepResult.objects.order_by("order_index").prefetch_related("artifacts")
+    results = StepResult.objects.order_by("sequence", "order_index").prefetch_related("artifacts")
     return executions_visible_to(user).prefetch_related(Prefetch("step_results", queryset=results))
 
 
@@ -79,3 +79,16 @@ def case_durations_recent(case_ids: Iterable, *, environment_id=None) -> dict:
     if not case_ids:
         return {}
     return _case_durations_source(case_ids, environment_id)
+
+
+def heals_per_case(*, project_id, since=None) -> dict:
+    """{case id: how many steps passed only thanks to a fallback locator}, over the project's runs.
+
+    One query. A heal is a step result with `healed_by` set (a healed step that then failed
+    its check is recorded as a failure, without `healed_by`).
+    """
+    results = StepResult.objects.filter(execution__project_id=project_id, execution__test_case__isnull=False)
+    if since is not None:
+        results = results.filter(execution__queued_at__gte=since)
+    rows = results.exclude(healed_by="").values("execution__test_case_id").annotate(heals=Count("id"))
+    return {row["execution__test_case_id"]: row["heals"] for row in rows}

@@ -95,8 +95,29 @@ def _case_snapshot(case: TestCase, environment: Environment | None, overrides: d
         "environment": {"id": str(environment.id), "name": environment.name} if environment else None,
         "base_url": base_url,
         "steps": [step.as_spec() for step in case.steps.order_by("order_index")],
+        # The cases its `run` steps call (and those they call), as they are now: what ran.
+        "flows": _flows_snapshot(case),
         "variables": _variables_snapshot(environment, overrides),
     }
+
+
+def _flows_snapshot(case: TestCase) -> dict[str, list[dict]]:
+    flows: dict[str, list[dict]] = {}
+    pending = [step.value.strip() for step in case.steps.all() if step.action == "run" and step.enabled]
+    while pending:
+        name = pending.pop()
+        if name in flows or name == case.name:
+            continue
+        called = (
+            TestCase.objects.filter(project_id=case.project_id, name=name)
+            .exclude(status=TestCase.Status.ARCHIVED)
+            .first()
+        )
+        if called is None:
+            continue  # the run step errors at run time, naming the missing case
+        flows[name] = [step.as_spec() for step in called.steps.order_by("order_index")]
+        pending += [s["value"].strip() for s in flows[name] if s["action"] == "run" and s["enabled"]]
+    return flows
 
 
 @transaction.atomic
@@ -290,6 +311,12 @@ def step_result_record(*, execution: Execution, outcome, description: str = "") 
         status=outcome.status,
         duration_ms=outcome.duration_ms,
         message=outcome.message,
+        sequence=outcome.sequence,
+        depth=outcome.depth,
+        iteration=outcome.iteration,
+        branch=outcome.branch,
+        flow=outcome.flow,
+        healed_by=outcome.healed_by,
     )
     for evidence in outcome.evidence:
         try:

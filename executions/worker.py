@@ -178,7 +178,6 @@ def _steps_run(execution: Execution, browser: Browser) -> Ending:
     from executions.runner.steps import steps_run
 
     variables, secrets = _run_variables(execution)
-    descriptions = {step["order_index"]: step.get("description", "") for step in execution.snapshot["steps"]}
     # Checked between steps; Celery's soft time limit (a little later) interrupts a stuck step.
     deadline = time.monotonic() + settings.EXECUTION_TIME_LIMIT_SECONDS
     timed_out = False
@@ -194,8 +193,7 @@ def _steps_run(execution: Execution, browser: Browser) -> Ending:
         return stop
 
     def after_step(outcome) -> None:
-        description = descriptions.get(outcome.order_index, "")
-        services.step_result_record(execution=execution, outcome=outcome, description=description)
+        services.step_result_record(execution=execution, outcome=outcome, description=outcome.description)
 
     result = steps_run(
         browser,
@@ -208,6 +206,9 @@ def _steps_run(execution: Execution, browser: Browser) -> Ending:
         before_step=before_step,
         after_step=after_step,
         allowed_hosts=settings.BROWSER_ALLOWED_HOSTS,
+        flows=execution.snapshot.get("flows", {}),
+        flow_name=execution.snapshot.get("case", {}).get("name", ""),
+        loop_max_iterations=settings.LOOP_MAX_ITERATIONS,
     )
     if timed_out:
         return _timed_out()._replace(failing_step_index=result.failing_step_index)

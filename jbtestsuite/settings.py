@@ -318,6 +318,8 @@ BROWSER_WINDOW_HEIGHT = config.int("BROWSER_WINDOW_HEIGHT", 768, minimum=200)
 BROWSER_ALLOWED_HOSTS = config.list("BROWSER_ALLOWED_HOSTS", [])
 PAGE_LOAD_TIMEOUT_SECONDS = config.int("PAGE_LOAD_TIMEOUT_SECONDS", 30, minimum=1)
 STEP_TIMEOUT_MS = config.int("STEP_TIMEOUT_MS", 10_000, minimum=1)
+# Past this many iterations a while/times/for_each/do loop errors (Selenium IDE stops at 1000 too).
+LOOP_MAX_ITERATIONS = config.int("LOOP_MAX_ITERATIONS", 1000, minimum=1)
 SCREENSHOT_POLICY = config.str("SCREENSHOT_POLICY", "on_failure", choices=("never", "on_failure", "always"))
 EXECUTION_TIME_LIMIT_SECONDS = config.int("EXECUTION_TIME_LIMIT_SECONDS", 900, minimum=5)
 # A running execution whose heartbeat is older than this is considered lost with its worker.

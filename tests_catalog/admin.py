@@ -5,10 +5,12 @@ editor may change cases, steps, suites and environments, a maintainer may change
 its members. Writes with rules (steps, suite order, bulk actions) go through `services`.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -16,7 +18,7 @@ from django.utils.timezone import localtime
 
 from executions.admin_actions import run_now
 from jbtestsuite.errors import ApplicationError
-from tests_catalog import selectors, services, step_actions
+from tests_catalog import selectors, services, side, step_actions
 from tests_catalog.models import (
     CaseVersion,
     Environment,
@@ -154,9 +156,60 @@ class ProjectAdmin(ProjectScopedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    change_list_template = "admin/tests_catalog/project/change_list.html"
 
     def has_add_permission(self, request):
         return request.user.is_superuser
+
+    def get_urls(self):
+        return [
+            path("import-side/", self.admin_site.admin_view(self.side_import_view), name="tests_catalog_side_import"),
+            *super().get_urls(),
+        ]
+
+    def side_import_view(self, request):
+        """Upload a .side file into a project the user edits; show the import report."""
+        projects = Project.objects.all()
+        if not request.user.is_superuser:
+            projects = projects.filter(pk__in=project_ids_with_role(request.user, Role.EDITOR))
+        form = SideImportForm(request.POST or None, request.FILES or None, projects=projects)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = side.side_import(
+                    project=form.cleaned_data["project"], author=request.user, content=upload.read(),
+                    filename=upload.name, base_url=form.cleaned_data["base_url"] or None,
+                    allow_unknown=form.cleaned_data["allow_unknown"],
+                )  # fmt: skip
+            except ApplicationError as error:
+                form.add_error("file", error.message)
+            else:
+                self.message_user(request, report.lines()[0], messages.SUCCESS)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "report": report, "title": "Import a Selenium IDE project (.side)"}  # fmt: skip
+        return TemplateResponse(request, "admin/tests_catalog/side_import.html", context)
+
+
+class SideImportForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=Project.objects.none())
+    file = forms.FileField(help_text="A .side file from Selenium IDE 3 or 4 (version 2.0 or 3.0).")
+    base_url = forms.URLField(required=False, assume_scheme="https", help_text="Instead of the file's url.")
+    allow_unknown = forms.BooleanField(
+        required=False, help_text="Import commands Selenium IDE does not have as disabled steps instead of refusing."
+    )
+
+    def __init__(self, *args, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MAX_UPLOAD_SIZE:
+            raise forms.ValidationError(f"A .side file may be at most {settings.MAX_UPLOAD_SIZE} bytes.")
+        return upload
 
 
 # --- Environments ---------------------------------------------------------------------------
@@ -252,8 +305,31 @@ class EnvironmentAdmin(ProjectScopedAdmin):
 # --- Test cases and steps -------------------------------------------------------------------
 
 
+class _EmptyableJSONField(forms.JSONField):
+    """A JSON field for which nothing sent means the empty value, so an untouched extra row stays unchanged."""
+
+    def __init__(self, *args, empty, **kwargs):
+        self.empty = empty
+        super().__init__(*args, initial=empty, **kwargs)
+
+    def to_python(self, value):
+        return self.empty() if value in (None, "") else super().to_python(value)
+
+    def has_changed(self, initial, data):
+        return super().has_changed(
+            initial or self.empty(), data if data not in (None, "") else json.dumps(self.empty())
+        )
+
+
 class TestStepForm(forms.ModelForm):
     __test__ = False
+
+    targets = _EmptyableJSONField(
+        empty=list, required=False, widget=forms.TextInput(attrs={"size": 24}),
+        help_text='Alternate locators, e.g. [["css", "#go"], ["xpath", "//button"]].',
+    )  # fmt: skip
+    # Import bookkeeping and loop limits: kept through an edit, not typed by hand.
+    options = _EmptyableJSONField(empty=dict, required=False, widget=forms.HiddenInput())
 
     order_index = forms.IntegerField(
         min_value=0, required=False, help_text="Position; steps are renumbered 0, 1, 2… on save."
@@ -270,11 +346,19 @@ class TestStepForm(forms.ModelForm):
             "timeout_ms",
             "description",
             "continue_on_failure",
+            "enabled",
+            "targets",
+            "options",
         ]
-        widgets = {"selector": forms.TextInput(attrs={"size": 30}), "value": forms.TextInput(attrs={"size": 30})}
+        widgets = {
+            "selector": forms.TextInput(attrs={"size": 30}),
+            "value": forms.TextInput(attrs={"size": 30}),
+        }
 
     def clean(self):
         data = super().clean()
+        if data.get("enabled") is False:
+            return data  # a disabled step never runs; an imported command keeps its fields as they were
         problems = step_actions.step_errors(
             data.get("action") or "", data.get("selector_type") or "", data.get("selector"), data.get("value")
         )
@@ -353,7 +437,7 @@ class TestCaseAdmin(ProjectScopedAdmin):
     filter_horizontal = ["tags"]
     readonly_fields = ["author", "created_at", "updated_at", "versions_summary"]
     inlines = [TestStepInline]
-    actions = [run_now, "activate", "archive", "duplicate"]
+    actions = [run_now, "activate", "archive", "duplicate", "export_side"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -454,6 +538,18 @@ class TestCaseAdmin(ProjectScopedAdmin):
     @admin.action(description="Archive selected cases", permissions=["change"])
     def archive(self, request, queryset):
         self._status_set(request, queryset, TestCase.Status.ARCHIVED)
+
+    @admin.action(description="Export to Selenium IDE (.side)")
+    def export_side(self, request, queryset):
+        projects = {case.project_id for case in queryset}
+        if len(projects) != 1:
+            self.message_user(request, "Export cases of one project at a time.", messages.WARNING)
+            return None
+        project = queryset.first().project
+        export = side.side_export(project=project, cases=list(queryset))
+        response = HttpResponse(export.content(), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{project.slug}.side"'
+        return response
 
     @admin.action(description="Duplicate selected cases (as drafts)", permissions=["change"])
     def duplicate(self, request, queryset):

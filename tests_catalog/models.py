@@ -232,6 +232,14 @@ class TestStep(TimestampedModel):
     )
     description = models.CharField(max_length=500, blank=True)
     continue_on_failure = models.BooleanField(default=False)
+    # Alternate locators tried in order when the main one finds nothing: [[selector_type, selector], …].
+    # The database defaults let rows written by older code (or an older migration state) in.
+    targets = models.JSONField(default=list, blank=True, db_default=[])
+    # A disabled step is kept (an imported command we cannot run, a step switched off) but never runs.
+    enabled = models.BooleanField(default=True, db_default=True)
+    # Small per-step settings: loop_limit, opens_window (variable for the new window's handle),
+    # window_timeout_ms, and what an importer needs to give the step back (side_command, side_id, reason).
+    options = models.JSONField(default=dict, blank=True, db_default={})
 
     class Meta:
         ordering = ["case", "order_index"]
@@ -261,6 +269,9 @@ class TestStep(TimestampedModel):
             "timeout_ms": self.timeout_ms,
             "description": self.description,
             "continue_on_failure": self.continue_on_failure,
+            "targets": self.targets,
+            "enabled": self.enabled,
+            "options": self.options,
         }
 
 
@@ -311,6 +322,8 @@ class TestSuite(TimestampedModel):
     description = models.TextField(blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="suites")
     cases = models.ManyToManyField(TestCase, through="SuiteCase", related_name="suites")
+    # Where the suite came from when imported (e.g. {"side": {"id": …}}), so a re-import updates it.
+    metadata = models.JSONField(default=dict, blank=True, db_default={})
 
     class Meta:
         ordering = ["name"]

@@ -38,7 +38,10 @@ from tests_catalog.selectors import projects_visible_to, user_has_role
 logger = structlog.get_logger(__name__)
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
-STEP_FIELDS = ("action", "selector_type", "selector", "value", "timeout_ms", "description", "continue_on_failure")
+STEP_FIELDS = (
+    "action", "selector_type", "selector", "value", "timeout_ms", "description", "continue_on_failure",
+    "targets", "enabled", "options",
+)  # fmt: skip
 CASE_FIELDS = (
     "name",
     "description",
@@ -330,23 +333,106 @@ def _case_name_check(*, project_id, category: str, name: str, status: str, exclu
         raise Conflict(message, {"name": [message]})
 
 
+def _targets_errors(targets) -> list[str]:
+    if not isinstance(targets, list):
+        return ["Alternate locators are a list of [selector_type, selector] pairs."]
+    problems = []
+    for position, target in enumerate(targets):
+        valid_shape = isinstance(target, list | tuple) and len(target) == 2 and all(isinstance(t, str) for t in target)
+        if not valid_shape or not target[1].strip():
+            problems.append(f"Alternate {position + 1} is not a [selector_type, selector] pair.")
+        elif target[0] not in step_actions.SELECTOR_TYPES:
+            problems.append(f"Alternate {position + 1} has the unknown selector type {target[0]!r}.")
+    return problems
+
+
 def steps_errors(steps: Sequence[dict]) -> dict[str, dict[str, list[str]]]:
-    """Registry errors of each step, keyed by the step's index in the list; empty when all are valid."""
-    errors = {}
+    """Registry and block errors of each step, keyed by the step's index in the list; empty when all are valid.
+
+    A disabled step only needs a known action: it never runs, and it takes no part in blocks.
+    """
+    errors: dict[str, dict[str, list[str]]] = {}
     for index, step in enumerate(steps):
+        action = step.get("action", "")
         problems = step_actions.step_errors(
-            step.get("action", ""),
+            action,
             step.get("selector_type") or step_actions.DEFAULT_SELECTOR_TYPE,
             step.get("selector") or "",
             step.get("value") or "",
         )
+        if step.get("enabled") is False:
+            problems = {field: messages for field, messages in problems.items() if field == "action"}
         timeout = step.get("timeout_ms")
         if timeout is not None and not 0 < timeout <= TestStep.MAX_TIMEOUT_MS:
             problems.setdefault("timeout_ms", []).append(
                 f"A timeout is from 1 to {TestStep.MAX_TIMEOUT_MS} ms, or empty for the default."
             )
+        target_problems = _targets_errors(step.get("targets") or [])
+        if target_problems:
+            problems["targets"] = target_problems
         if problems:
             errors[str(index)] = problems
+    _, block_problems = step_actions.blocks_parse(
+        [step.get("action") if step.get("enabled", True) is not False else None for step in steps]
+    )
+    for index, message in block_problems.items():
+        errors.setdefault(str(index), {}).setdefault("action", []).append(message)
+    return errors
+
+
+def _run_names(steps: Iterable) -> list[str]:
+    """Names of the cases that `run` steps call (enabled steps only; disabled ones never run)."""
+    names = []
+    for step in steps:
+        get = step.get if isinstance(step, dict) else lambda key, default=None, s=step: getattr(s, key, default)
+        if get("action") == "run" and get("enabled", True) is not False and "${" not in (get("value") or ""):
+            names.append((get("value") or "").strip())
+    return names
+
+
+def run_graph(project_id, *, replacing: dict[str, Sequence] | None = None) -> dict[str, list[str]]:
+    """{case name: names it runs} over the project's live cases; `replacing` stands in for some cases' steps."""
+    graph: dict[str, list[str]] = {}
+    live = TestCase.objects.filter(project_id=project_id).exclude(status=TestCase.Status.ARCHIVED)
+    for name in live.values_list("name", flat=True):
+        graph.setdefault(name, [])
+    run_steps = TestStep.objects.filter(case__in=live, action="run", enabled=True).values_list("case__name", "value")
+    for case_name, value in run_steps:
+        if replacing is None or case_name not in replacing:
+            graph[case_name].append(value.strip())
+    for case_name, steps in (replacing or {}).items():
+        graph[case_name] = _run_names(steps)
+    return graph
+
+
+def run_cycle(graph: dict[str, list[str]], start: str) -> list[str] | None:
+    """The first chain of `run` calls that leads from `start` back to a case already on it, or None."""
+
+    def walk(name: str, path: list[str]) -> list[str] | None:
+        for called in graph.get(name, []):
+            if called in path:
+                return [*path, called]
+            found = walk(called, [*path, called])
+            if found:
+                return found
+        return None
+
+    return walk(start, [start])
+
+
+def run_references_errors(*, project_id, case_name: str, steps: Sequence) -> dict[str, dict[str, list[str]]]:
+    """Errors of `run` steps: a case that does not exist in the project, or a call that recurses."""
+    graph = run_graph(project_id, replacing={case_name: steps})
+    errors: dict[str, dict[str, list[str]]] = {}
+    for index, step in enumerate(steps):
+        if _run_names([step]) and _run_names([step])[0] not in graph:
+            called = _run_names([step])[0]
+            errors[str(index)] = {"value": [f"Step {index}: no case called {called!r} in this project to run."]}
+    cycle = run_cycle(graph, case_name)
+    if cycle:
+        first = next(index for index, step in enumerate(steps) if cycle[1] in _run_names([step]))
+        message = f"Step {first}: run would recurse: {' → '.join(cycle)}."
+        errors.setdefault(str(first), {}).setdefault("value", []).append(message)
     return errors
 
 
@@ -388,16 +474,23 @@ def test_case_steps_replace(
     user=None,
     source: str = CaseVersion.Source.SYSTEM,
     note: str = "",
+    check_runs: bool = True,
 ) -> CaseVersion | None:
     """Replace the case's steps with `steps`, numbered 0, 1, 2… in list order, and record the
     change as a new case version (who, why: `source` such as "admin", "api", "assistant", and a
     free `note`). Returns the new version, or None when the steps are the same as before.
 
-    Raises ValidationFailed with {"steps": {"<index>": {<field>: [...]}}} for invalid steps.
+    check_runs=False leaves `run` references to the caller (an import checks them once every
+    case of the file exists). Raises ValidationFailed with {"steps": {"<index>": {<field>: [...]}}}.
     """
     errors = steps_errors(steps)
+    # Without run steps of its own a case can neither call a missing case nor close a cycle.
+    if check_runs and not errors and _run_names(steps):
+        errors = run_references_errors(project_id=case.project_id, case_name=case.name, steps=steps)
     if errors:
-        raise ValidationFailed("Some steps are invalid.", {"steps": errors})
+        first = min(errors, key=int)
+        detail = next(iter(errors[first].values()))[0]
+        raise ValidationFailed(f"Some steps are invalid (step {first}: {detail})", {"steps": errors})
     _case_lock(case)
     rows = _steps_build(case, steps)
     specs = [row.as_spec() for row in rows]
@@ -617,3 +710,29 @@ def suite_update(
 @transaction.atomic
 def suite_delete(*, suite: TestSuite) -> None:
     suite.delete()
+
+
+@transaction.atomic
+def step_locator_adopt(*, case: TestCase, order_index: int, locator: str) -> TestStep:
+    """Make an alternate locator (type=selector, as a healed step result names it) the step's main one.
+
+    The old main locator becomes the first alternate, so nothing is lost. It goes through
+    test_case_update, so the change is recorded like any other edit of the steps.
+    Raises NotFound when the case has no such step, ValidationFailed when the locator is not
+    one of the step's alternates.
+    """
+    steps = [step.as_spec() for step in case.steps.order_by("order_index")]
+    if not 0 <= order_index < len(steps):
+        raise NotFound(f"{case.name!r} has no step {order_index}.")
+    step = steps[order_index]
+    parsed = step_actions.locator_parse(locator)
+    alternates = [list(target) for target in step["targets"]]
+    if parsed is None or list(parsed) not in alternates:
+        message = f"{locator!r} is not an alternate locator of step {order_index}."
+        raise ValidationFailed(message, {"locator": [message]})
+    alternates.remove(list(parsed))
+    if step["selector"]:
+        alternates.insert(0, [step["selector_type"], step["selector"]])
+    step.update(selector_type=parsed[0], selector=parsed[1], targets=alternates)
+    test_case_update(case=case, steps=steps)
+    return case.steps.get(order_index=order_index)

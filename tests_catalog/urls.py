@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from tests_catalog.api import auth, views
+from tests_catalog.api import auth, side, views
 
 router = SimpleRouter()
 router.register("tests", views.TestCaseViewSet, basename="test-case")
@@ -14,5 +14,7 @@ urlpatterns = [
     path("auth/token/refresh/", auth.TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/token/verify/", auth.TokenVerifyView.as_view(), name="token-verify"),
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("imports/side/", side.SideImportView.as_view(), name="side-import"),
+    path("projects/<uuid:project_id>/side/", side.SideExportView.as_view(), name="side-export"),
     *router.urls,
 ]

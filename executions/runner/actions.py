@@ -83,6 +83,10 @@ class StepContext:
     allowed_hosts: tuple[str, ...] = ()
     # How often the page replaced the element under us; reported in the message.
     stale_retries: int = 0
+    # Whether the selector ever found an element: a fallback locator is tried only when it never did.
+    found: bool = False
+    # The step's options (see TestStep.options): loop limits, windows it opens.
+    step_options: dict[str, Any] = field(default_factory=dict)
 
     def locator(self) -> tuple[str, str]:
         if self.selector_type == "text":
@@ -93,7 +97,9 @@ class StepContext:
         return f"{self.selector_type or 'css'} {shown(self.selector)}"
 
     def find(self) -> WebElement:
-        return self.driver.find_element(*self.locator())
+        element = self.driver.find_element(*self.locator())
+        self.found = True
+        return element
 
 
 def shown(text: str | None) -> str:
@@ -375,16 +381,28 @@ def press_key(ctx: StepContext) -> str:
     return f"pressed {ctx.value}"
 
 
-def select(ctx: StepContext) -> str:
-    by_value = ctx.value.startswith("value=")
-    wanted = ctx.value[len("value=") :] if by_value else " ".join(ctx.value.split())
+def option_xpath(option_locator: str) -> tuple[str, str, str]:
+    """(xpath, kind, wanted) of an option locator: visible text, label=, value=, index= or id=."""
+    kind, sep, rest = option_locator.partition("=")
+    if not sep or kind not in ("label", "value", "index", "id"):
+        kind, rest = "text", option_locator
+    if kind == "index":
+        if not rest.strip().isdigit():
+            raise StepError(f"index= takes a whole number, got {rest!r}")
+        return f"(.//option)[{int(rest) + 1}]", kind, rest
+    wanted = " ".join(rest.split()) if kind in ("text", "label") else rest
     literal = xpath_literal(wanted)
-    match = f"@value={literal}" if by_value else f"normalize-space(.)={literal}"
+    match = {"value": f"@value={literal}", "id": f"@id={literal}"}.get(kind, f"normalize-space(.)={literal}")
+    return f".//option[{match}]", kind, wanted
+
+
+def select(ctx: StepContext) -> str:
+    xpath, kind, wanted = option_xpath(ctx.value)
     # Disabled options cannot be chosen by a user; waiting for them to become enabled is right.
-    option_xpath = f".//option[{match}][not(@disabled)]"
+    option_xpath_enabled = f"{xpath}[not(@disabled)]"
 
     def attempt() -> bool:
-        option = ctx.find().find_element(By.XPATH, option_xpath)
+        option = ctx.find().find_element(By.XPATH, option_xpath_enabled)
         # Clicking a selected option of a multi-select would deselect it.
         if not option.is_selected():
             option.click()
@@ -398,7 +416,6 @@ def select(ctx: StepContext) -> str:
             )
         except Exception:
             return _not_found(ctx, error)
-        kind = "value" if by_value else "text"
         return f"{ctx.target()} has no enabled option with {kind} {shown(wanted)}; options: {options}"
 
     _poll(ctx, attempt, timed_out)
@@ -466,6 +483,18 @@ def scroll_into_view(ctx: StepContext) -> str:
 
 
 def switch_frame(ctx: StepContext) -> str:
+    if not ctx.selector and ctx.value == "parent":
+        ctx.driver.switch_to.parent_frame()
+        return "switched to the parent frame"
+    if not ctx.selector and ctx.value.startswith("index="):
+        index = int(ctx.value[len("index=") :])
+
+        def by_index() -> bool:
+            ctx.driver.switch_to.frame(index)
+            return True
+
+        _poll(ctx, by_index, lambda _: f"no frame {index} {_within(ctx)}")
+        return f"switched into frame {index}"
     if not ctx.selector:
         ctx.driver.switch_to.default_content()
         return "switched to the top-level document"
@@ -482,6 +511,15 @@ def switch_window(ctx: StepContext) -> str:
     wanted = ctx.value.strip()
     driver = ctx.driver
     seen_titles: list[str] = []
+    if wanted.startswith("handle="):
+        handle = wanted[len("handle=") :]
+
+        def by_handle() -> bool:
+            driver.switch_to.window(handle)
+            return True
+
+        _poll(ctx, by_handle, lambda _: f"no window with handle {shown(handle)} {_within(ctx)}")
+        return f"switched to window {shown(handle)}"
     if wanted.isdigit():
         index = int(wanted)
 
@@ -568,10 +606,11 @@ def wait_for_text(ctx: StepContext) -> str:
 
 def wait_for_url(ctx: StepContext) -> str:
     seen = {"url": ""}
+    wanted = url_resolve(ctx.value, ctx.base_url) if ctx.value.startswith("/") and ctx.base_url else ctx.value
 
     def attempt() -> bool:
         seen["url"] = ctx.driver.current_url
-        return ctx.value in seen["url"]
+        return wanted in seen["url"]
 
     _poll(ctx, attempt, lambda _: f"URL was {shown(seen['url'])}, never containing {shown(ctx.value)} {_within(ctx)}")
     return f"URL contains {shown(ctx.value)}"
@@ -617,11 +656,17 @@ def assert_title(ctx: StepContext) -> str:
 
 
 def assert_url(ctx: StepContext) -> str:
-    return _expect(ctx, "URL", lambda: ctx.driver.current_url, ctx.value)
+    expected = ctx.value
+    exact = expectation_parse(expected)
+    relative = not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", exact.expected)
+    if exact.mode == "equals" and relative and ctx.base_url:
+        # The same forms as open: an exact URL may be written relative to the base URL.
+        expected = "equals:" + url_resolve(exact.expected, ctx.base_url)
+    return _expect(ctx, "URL", lambda: ctx.driver.current_url, expected)
 
 
 def assert_value(ctx: StepContext) -> str:
-    return _expect(ctx, f"value of {ctx.target()}", lambda: _text_of(ctx.find().get_property("value")), ctx.value)
+    return _expect(ctx, f"value of {ctx.target()}", lambda: text_of(ctx.find().get_property("value")), ctx.value)
 
 
 def assert_attribute(ctx: StepContext) -> str:
@@ -670,9 +715,11 @@ def assert_count(ctx: StepContext) -> str:
 # Variables
 
 
-def _stored(ctx: StepContext, name: str, value: str) -> str:
+def _stored(ctx: StepContext, name: str, value: Any) -> str:
+    # Kept as the page gave it (numbers, arrays, objects), the way Selenium IDE keeps variables:
+    # for_each needs the array, a condition compares the number. Texts are made when substituted.
     ctx.variables[name] = value
-    return f"stored {shown(value)} in ${{{name}}}"
+    return f"stored {shown(text_of(value))} in ${{{name}}}"
 
 
 def store_text(ctx: StepContext) -> str:
@@ -680,7 +727,7 @@ def store_text(ctx: StepContext) -> str:
 
 
 def store_value(ctx: StepContext) -> str:
-    return _stored(ctx, ctx.value.strip(), _text_of(_element(ctx).get_property("value")))
+    return _stored(ctx, ctx.value.strip(), text_of(_element(ctx).get_property("value")))
 
 
 def store_attribute(ctx: StepContext) -> str:
@@ -701,7 +748,7 @@ def set_variable(ctx: StepContext) -> str:
     return _stored(ctx, pair[0], pair[1])
 
 
-def _text_of(result: object) -> str:
+def text_of(result: object) -> str:
     """How a value from the page is kept in a text variable."""
     if result is None:
         return ""
@@ -726,8 +773,8 @@ def execute_script(ctx: StepContext) -> str:
     except JavascriptException as error:
         raise StepFailed(f"script threw: {first_line(error.msg)}") from None
     if ctx.selector:
-        return _stored(ctx, ctx.selector.strip(), _text_of(result))
-    return f"script returned {shown(_text_of(result))}" if result is not None else "script ran"
+        return _stored(ctx, ctx.selector.strip(), result)
+    return f"script returned {shown(text_of(result))}" if result is not None else "script ran"
 
 
 def screenshot(ctx: StepContext) -> str:
@@ -740,6 +787,8 @@ def screenshot(ctx: StepContext) -> str:
 def echo(ctx: StepContext) -> str:
     return ctx.value
 
+
+from executions.runner.more_actions import MORE_RUNNER_ACTIONS  # noqa: E402 - they build on the above
 
 RUNNER_ACTIONS: dict[str, Callable[[StepContext], str]] = {
     "open": open_url,
@@ -780,4 +829,5 @@ RUNNER_ACTIONS: dict[str, Callable[[StepContext], str]] = {
     "execute_script": execute_script,
     "screenshot": screenshot,
     "echo": echo,
+    **MORE_RUNNER_ACTIONS,
 }

@@ -48,6 +48,15 @@ class StepOutcome:
     duration_ms: int
     message: str
     evidence: list[Evidence] = field(default_factory=list)
+    # Where in the run it happened: control flow repeats steps, skips them, and `run` brings in
+    # another case's steps. sequence numbers the outcomes of one run 0, 1, 2…
+    sequence: int | None = None  # set by the runner
+    depth: int = 0
+    iteration: int | None = None
+    branch: str = ""  # if/else_if/while/repeat_if: "true"/"false"; times/for_each/do: "iteration"; else: "taken"
+    flow: str = ""  # the called case's name, for the steps a `run` step runs
+    healed_by: str = ""  # the alternate locator (type=selector) that found the element
+    description: str = ""
 
 
 @dataclass

@@ -7,24 +7,26 @@ what comes back; nothing here knows about models or the database.
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import urllib3.exceptions
 from selenium.common.exceptions import (
     InvalidSelectorException,
+    JavascriptException,
     NoSuchElementException,
     TimeoutException,
     UnexpectedAlertPresentException,
     WebDriverException,
 )
 
-from executions.runner.actions import RUNNER_ACTIONS, StepContext
+from executions.runner.actions import RUNNER_ACTIONS, StepContext, text_of
 from executions.runner.browser import Browser
+from executions.runner.flow import FlowWalker, Place
 from executions.runner.outcomes import (
     CANCELLED,
     ERROR,
@@ -40,7 +42,7 @@ from executions.runner.outcomes import (
     first_line,
 )
 from jbtestsuite.log import MASK
-from tests_catalog.step_actions import VARIABLE_REFERENCE, step_errors
+from tests_catalog.step_actions import ACTIONS, VARIABLE_REFERENCE, locator_format, step_errors
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ def variables_substitute(text: str, variables: Mapping[str, str]) -> str:
     if undefined:
         names = ", ".join(f"${{{name}}}" for name in dict.fromkeys(undefined))
         raise StepError(f"undefined variable {names}")
-    return VARIABLE_REFERENCE.sub(lambda match: str(variables[match.group(1)]), text)
+    return VARIABLE_REFERENCE.sub(lambda match: text_of(variables[match.group(1)]), text)
 
 
 def secrets_mask(text: str, secrets: Collection[str]) -> str:
@@ -148,155 +150,282 @@ def _evidence_capture(
     return evidence
 
 
-@dataclass
-class _Run:
-    """What every step of one run shares."""
-
-    browser: Browser
-    base_url: str
-    variables: dict[str, str]  # store_* steps add to it
-    secrets: list[str]
-    default_step_timeout_ms: int
-    screenshot_policy: str
-    allowed_hosts: tuple[str, ...] = ()
-
-    def mask(self, text: str) -> str:
-        return secrets_mask(text, self.secrets)
-
-
 def steps_run(
     browser: Browser,
     steps: list[Mapping[str, Any]],
     *,
     base_url: str = "",
-    variables: Mapping[str, str] | None = None,
+    variables: Mapping[str, Any] | None = None,
     secrets: Collection[str] = (),
     default_step_timeout_ms: int = 10_000,
     screenshot_policy: str = "on_failure",
     before_step: Callable[[Mapping[str, Any]], bool | None] | None = None,
     after_step: Callable[[StepOutcome], None] | None = None,
+    flows: Mapping[str, list[Mapping[str, Any]]] | None = None,
+    flow_name: str = "",
+    loop_max_iterations: int = 1000,
     allowed_hosts: Collection[str] = (),
 ) -> RunResult:
-    """Run the steps in order in the browser and report each step and the run.
+    """Run the steps, with their control flow, in the browser and report each step and the run.
 
     variables: environment variables, run-time overrides and anything else already merged
     by the caller (later sources overriding earlier ones); store_* steps add to a copy.
     secrets: values masked as *** in every message, selector, value and text evidence.
+    flows: {case name: its steps} for the cases `run` steps call (the snapshot's); flow_name
+    is the running case's own name, so that a `run` of itself is caught as recursion.
     before_step(step) is called before each step (write a heartbeat there); returning True
     or raising ExecutionCancelled cancels the run before that step.
-    after_step(outcome) is called for every step, skipped ones included, in order.
+    after_step(outcome) is called for every outcome, skipped ones included, in order.
     allowed_hosts: when given, the only hosts `open` may go to (see tests_catalog.browser_targets).
     Raises ValueError for an unknown screenshot_policy; everything the steps do is reported.
     """
     if screenshot_policy not in SCREENSHOT_POLICIES:
         raise ValueError(f"screenshot_policy must be one of {SCREENSHOT_POLICIES}")
     run = _Run(
-        browser=browser,
+        browser,
         base_url=base_url,
-        variables={name: str(value) for name, value in (variables or {}).items()},
+        variables=dict(variables or {}),
         secrets=[str(secret) for secret in secrets if secret],
         default_step_timeout_ms=default_step_timeout_ms,
         screenshot_policy=screenshot_policy,
+        before_step=before_step,
+        after_step=after_step,
         allowed_hosts=tuple(allowed_hosts),
     )
-    outcomes: list[StepOutcome] = []
-    stop_reason = ""  # why the remaining steps are skipped
-    cancelled = False
-    for step in sorted(steps, key=lambda step: step["order_index"]):
-        if not stop_reason and before_step is not None and _cancelled_before(before_step, step):
+    walker = FlowWalker(run, flows=flows or {}, loop_max_iterations=loop_max_iterations)
+    walker.walk(steps, stack=[flow_name])
+    return _run_result(run.outcomes, run.cancelled, run.variables, run.secrets)
+
+
+def script_substitute(text: str, variables: Mapping[str, Any]) -> str:
+    """Replace each ${name} in JavaScript by the variable's value as a JavaScript literal.
+
+    That is what Selenium IDE does (it passes variables to scripts as arguments), so `${n} < 3`
+    compares numbers and `${name} === 'Ann'` compares strings. Raises StepError naming every
+    undefined variable.
+    """
+    if "${" not in text:
+        return text
+    undefined = [name for name in VARIABLE_REFERENCE.findall(text) if name not in variables]
+    if undefined:
+        names = ", ".join(f"${{{name}}}" for name in dict.fromkeys(undefined))
+        raise StepError(f"undefined variable {names}")
+    return VARIABLE_REFERENCE.sub(lambda match: json.dumps(variables[match.group(1)]), text)
+
+
+def keys_substitute(text: str) -> str:
+    """Selenium IDE's ${KEY_ENTER} and friends as the keys they press; other ${…} are left alone."""
+    from executions.runner.more_actions import key_name
+
+    def key(match: re.Match) -> str:
+        pressed = key_name(match.group(1))
+        return pressed if pressed is not None else match.group(0)
+
+    return re.sub(r"\$\{KEY_([A-Z0-9_]+)\}", key, text)
+
+
+_FALLBACK_KIND_JS = """
+const el = arguments[0], kind = arguments[1];
+const tag = el.tagName.toLowerCase();
+if (kind === 'editable') {
+  if (el.isContentEditable) return true;
+  const types = ['checkbox', 'radio', 'button', 'submit', 'reset', 'file', 'image', 'hidden', 'range', 'color'];
+  return (tag === 'textarea' || (tag === 'input' && !types.includes(el.type))) && !el.disabled && !el.readOnly;
+}
+if (kind === 'select') return tag === 'select';
+if (kind === 'toggle') return tag === 'input' && (el.type === 'checkbox' || el.type === 'radio');
+if (kind === 'frame') return tag === 'iframe' || tag === 'frame';
+return true;
+"""
+
+
+class _Run:
+    """One run's state and the browser work of each ordinary step, for the flow walker."""
+
+    def __init__(self, browser: Browser, *, base_url, variables, secrets, default_step_timeout_ms,
+                 screenshot_policy, before_step, after_step, allowed_hosts=()) -> None:  # fmt: skip
+        self.browser = browser
+        self.allowed_hosts = allowed_hosts
+        self.base_url = base_url
+        self.variables: dict[str, Any] = variables
+        self.secrets: list[str] = secrets
+        self.default_step_timeout_ms = default_step_timeout_ms
+        self.screenshot_policy = screenshot_policy
+        self.before_step = before_step
+        self.after_step = after_step
+        self.outcomes: list[StepOutcome] = []
+        self.stopped = False
+        self.stop_reason = ""  # why the remaining steps are skipped
+        self.cancelled = False
+
+    def stop(self, reason: str) -> None:
+        if not self.stopped:
+            self.stopped, self.stop_reason = True, reason
+
+    def mask(self, text: str) -> str:
+        return secrets_mask(text, self.secrets)
+
+    def text(self, raw: str) -> str:
+        return variables_substitute(raw, {name: text_of(value) for name, value in self.variables.items()})
+
+    def checkpoint(self, step: Mapping[str, Any]) -> bool:
+        if self.before_step is None:
+            return True
+        try:
+            cancelled = bool(self.before_step(step))
+        except ExecutionCancelled:
             cancelled = True
-            stop_reason = f"the run was cancelled before step {step['order_index']}"
-        if stop_reason:
-            outcome = _skipped(run, step, stop_reason)
-        else:
-            outcome, browser_died = _step_attempt(run, step)
-            stop_reason = _stop_reason(step, outcome, browser_died)
-        outcomes.append(outcome)
-        if after_step is not None:
-            after_step(outcome)
-    return _run_result(outcomes, cancelled, run.variables, run.secrets)
+        if cancelled:
+            self.cancelled = True
+            self.stop(f"the run was cancelled before step {step['order_index']}")
+        return not cancelled
 
+    def _append(self, outcome: StepOutcome) -> None:
+        outcome.sequence = len(self.outcomes)
+        self.outcomes.append(outcome)
+        if self.after_step is not None:
+            self.after_step(outcome)
 
-def _cancelled_before(before_step: Callable[[Mapping[str, Any]], bool | None], step: Mapping[str, Any]) -> bool:
-    try:
-        return bool(before_step(step))
-    except ExecutionCancelled:
-        return True
+    def record(self, step, place: Place, status: str, message: str, branch: str = "") -> None:
+        self._append(StepOutcome(
+            step["order_index"], step.get("action", ""), step.get("selector_type") or "css",
+            self.mask(step.get("selector") or ""), self.mask(step.get("value") or ""), status, 0,
+            self.mask(message), depth=place.depth, iteration=place.iteration, branch=branch, flow=place.flow,
+            description=step.get("description") or "",
+        ))  # fmt: skip
+        if status == ERROR:
+            self.stop(f"step {step['order_index']} {status}")
 
-
-def _skipped(run: _Run, step: Mapping[str, Any], reason: str) -> StepOutcome:
-    return StepOutcome(step["order_index"], step.get("action", ""), step.get("selector_type") or "css",
-                       run.mask(step.get("selector") or ""), run.mask(step.get("value") or ""), SKIPPED, 0,
-                       f"skipped: {reason}")  # fmt: skip
-
-
-def _stop_reason(step: Mapping[str, Any], outcome: StepOutcome, browser_died: bool) -> str:
-    if browser_died:
-        return f"the browser died at step {outcome.order_index}"
-    if outcome.status == ERROR or (outcome.status == FAILED and not step.get("continue_on_failure")):
-        return f"step {outcome.order_index} {outcome.status}"
-    return ""
-
-
-def _step_attempt(run: _Run, step: Mapping[str, Any]) -> tuple[StepOutcome, bool]:
-    """Run one step and capture its evidence; returns its outcome and whether the browser died."""
-    order_index, action = step["order_index"], step.get("action", "")
-    selector_type = step.get("selector_type") or "css"
-    selector, value = step.get("selector") or "", step.get("value") or ""
-    started = time.monotonic()
-    evidence: list[Evidence] = []
-    browser_died = False
-    try:
-        selector = variables_substitute(selector, run.variables)
-        value = variables_substitute(value, run.variables)
-        # Selector syntax was checked on save; the browser judges it now (with variables in).
-        problems = step_errors(action, selector_type, selector, value, selector_syntax=False)
-        if problems:
-            raise StepError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in problems.items()))
-        ctx = StepContext(
-            driver=run.browser.driver,
-            order_index=order_index,
-            selector_type=selector_type,
-            selector=selector,
-            value=value,
-            timeout_s=(step.get("timeout_ms") or run.default_step_timeout_ms) / 1000,
-            base_url=run.base_url,
-            variables=run.variables,
-            evidence=evidence,
-            allowed_hosts=run.allowed_hosts,
-        )
-        status, message = _step_run(ctx, action)
-    except StepError as error:
-        status, message = ERROR, str(error)
-    except Exception as error:
-        if not browser_gone(error):
+    def condition(self, step: Mapping[str, Any]) -> bool:
+        expression = script_substitute(step.get("value") or "", self.variables)
+        try:
+            return bool(self.browser.driver.execute_script(f"return !!(\n{expression}\n);"))
+        except JavascriptException as error:
+            raise StepError(f"the condition threw: {first_line(error.msg)}") from None
+        except Exception as error:
+            if browser_gone(error):
+                self.browser.dead = True
+                raise StepError(f"the browser died: {first_line(getattr(error, 'msg', None) or str(error))}") from None
             raise
-        run.browser.dead = browser_died = True
-        status, message = ERROR, f"the browser died: {first_line(getattr(error, 'msg', None) or str(error))}"
-    duration_ms = int((time.monotonic() - started) * 1000)
-    # After a death every capture would only time out or fail; the outcome says why.
-    if not browser_died:
-        evidence += _evidence_wanted(run, order_index, status, evidence)
-    evidence = [item._replace(filename=names_mask(item.filename, run.secrets)) for item in evidence]
-    outcome = StepOutcome(order_index, action, selector_type, run.mask(selector), run.mask(value), status,
-                          duration_ms, names_mask(message, run.secrets), evidence)  # fmt: skip
-    return outcome, browser_died
 
+    def execute(self, step: Mapping[str, Any], place: Place) -> StepOutcome:
+        order_index = step["order_index"]
+        action = step.get("action", "")
+        spec = ACTIONS.get(action)
+        selector_type = step.get("selector_type") or "css"
+        raw_selector = step.get("selector") or ""
+        raw_value = step.get("value") or ""
+        started = time.monotonic()
+        selector, value = raw_selector, raw_value
+        evidence: list[Evidence] = []
+        browser_died = False
+        healed_by = ""
+        try:
+            selector = self.text(raw_selector)
+            if spec is not None and spec.value_is_script:
+                value = script_substitute(raw_value, self.variables)
+            else:
+                value = self.text(keys_substitute(raw_value) if action == "send_keys" else raw_value)
+            # Selector syntax was checked on save; the browser judges it now (with variables in).
+            problems = step_errors(action, selector_type, selector, value, selector_syntax=False)
+            if problems:
+                raise StepError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in problems.items()))
+            timeout_ms = step.get("timeout_ms") or self.default_step_timeout_ms
+            ctx = StepContext(
+                driver=self.browser.driver, order_index=order_index, selector_type=selector_type, selector=selector,
+                value=value, timeout_s=timeout_ms / 1000, base_url=self.base_url, variables=self.variables,
+                evidence=evidence, step_options=dict(step.get("options") or {}), allowed_hosts=self.allowed_hosts,
+            )  # fmt: skip
+            runs_as = action if action in RUNNER_ACTIONS else action.replace("verify_", "assert_", 1)
+            handles_before = self._handles_if_opening(step)
+            status, message = _step_run(ctx, runs_as)
+            if status == FAILED and not ctx.found and spec is not None and spec.element_kind and step.get("targets"):
+                status, message, healed_by = self._fallback(ctx, runs_as, spec.element_kind, step["targets"], message)
+            if status == PASSED and handles_before is not None:
+                message += self._new_window(step, handles_before)
+        except StepError as error:
+            status, message = ERROR, str(error)
+        except Exception as error:
+            if not browser_gone(error):
+                raise
+            self.browser.dead = browser_died = True
+            status, message = ERROR, f"the browser died: {first_line(getattr(error, 'msg', None) or str(error))}"
+        duration_ms = int((time.monotonic() - started) * 1000)
 
-def _evidence_wanted(run: _Run, order_index: int, status: str, evidence: list[Evidence]) -> list[Evidence]:
-    """What the screenshot policy asks for (unless the step took one itself), and the page on failure."""
-    failed = status in (FAILED, ERROR)
-    has_screenshot = any(item.kind == "screenshot" for item in evidence)
-    wants_screenshot = not has_screenshot and (
-        run.screenshot_policy == "always" or (failed and run.screenshot_policy == "on_failure")
-    )
-    if not (wants_screenshot or failed):
-        return []
-    return _evidence_capture(run.browser, order_index, run.secrets, screenshot=wants_screenshot, page=failed)
+        # After a death every capture would only time out or fail; the outcome says why.
+        if not browser_died:
+            failed = status in (FAILED, ERROR)
+            has_screenshot = any(item.kind == "screenshot" for item in evidence)
+            wants_screenshot = not has_screenshot and (
+                self.screenshot_policy == "always" or (failed and self.screenshot_policy == "on_failure")
+            )
+            if wants_screenshot or failed:
+                evidence += _evidence_capture(self.browser, order_index, self.secrets, screenshot=wants_screenshot,
+                                              page=failed)  # fmt: skip
+
+        shown_value = raw_value if action == "send_keys" else value
+        outcome = StepOutcome(
+            order_index, action, selector_type, self.mask(selector), self.mask(shown_value), status, duration_ms,
+            self.mask(message), evidence, depth=place.depth, iteration=place.iteration, flow=place.flow,
+            healed_by=healed_by, description=step.get("description") or "",
+        )  # fmt: skip
+        self._append(outcome)
+        soft = spec is not None and spec.soft
+        if browser_died:
+            self.stop(f"the browser died at step {order_index}")
+        elif status == ERROR or (status == FAILED and not step.get("continue_on_failure") and not soft):
+            self.stop(f"step {order_index} {status}")
+        return outcome
+
+    def _fallback(self, ctx: StepContext, action: str, kind: str, targets, main_message: str):
+        """Try the step's alternate locators in order, once its main one found nothing.
+
+        Only an alternate that finds exactly one displayed element of the kind the step needs
+        may stand in; a step that then fails its own check is a failure, not a heal.
+        """
+        driver = self.browser.driver
+        for alternate_type, alternate in targets:
+            probe = StepContext(driver=driver, order_index=ctx.order_index, selector_type=alternate_type,
+                                selector=alternate, value=ctx.value, timeout_s=ctx.timeout_s, base_url=ctx.base_url,
+                                variables=self.variables, evidence=ctx.evidence,
+                                step_options=ctx.step_options)  # fmt: skip
+            try:
+                found = driver.find_elements(*probe.locator())
+                if len(found) != 1 or not found[0].is_displayed():
+                    continue
+                if not driver.execute_script(_FALLBACK_KIND_JS, found[0], kind):
+                    continue
+            except InvalidSelectorException:
+                continue
+            locator = locator_format(alternate_type, alternate)
+            status, message = _step_run(probe, action)
+            if status == PASSED:
+                return PASSED, f"{message} (located by fallback {locator})", locator
+            return status, f"{main_message}; with fallback {locator}: {message}", ""
+        return FAILED, main_message, ""
+
+    def _handles_if_opening(self, step) -> list[str] | None:
+        if not (step.get("options") or {}).get("opens_window"):
+            return None
+        return list(self.browser.driver.window_handles)
+
+    def _new_window(self, step, before: list[str]) -> str:
+        """Selenium IDE's opensWindow: wait for the window the step opened, keep its handle in a variable."""
+        options = step.get("options") or {}
+        name = options.get("window_handle_name") or "new_window"
+        deadline = time.monotonic() + (options.get("window_timeout_ms") or 2000) / 1000
+        while True:
+            new = [handle for handle in self.browser.driver.window_handles if handle not in before]
+            if new:
+                self.variables[name] = new[0]
+                return f"; a new window opened (${{{name}}})"
+            if time.monotonic() > deadline:
+                raise StepFailed(f"the step was to open a window, but none opened; ${{{name}}} is unset")
+            time.sleep(0.05)  # window handles have no event to wait on
 
 
 def _run_result(
-    outcomes: list[StepOutcome], cancelled: bool, variables: dict[str, str], secrets: list[str]
+    outcomes: list[StepOutcome], cancelled: bool, variables: dict[str, Any], secrets: list[str]
 ) -> RunResult:
     first_bad = next((outcome for outcome in outcomes if outcome.status in (FAILED, ERROR)), None)
     if cancelled:
@@ -318,5 +447,5 @@ def _run_result(
         failing_step_index=first_bad.order_index if first_bad else None,
         error_message=error_message,
         step_outcomes=outcomes,
-        variables={name: secrets_mask(value, secrets) for name, value in variables.items()},
+        variables={name: secrets_mask(text_of(value), secrets) for name, value in variables.items()},
     )

@@ -78,8 +78,9 @@ def test_it_shows_step_results_in_order_with_their_fields(viewer, case):
     body = api_client(viewer).get(f"/api/v1/executions/{execution.id}/").json()
     assert [r["order_index"] for r in body["step_results"]] == [0, 1]
     assert body["step_results"][1] == {
-        "order_index": 1, "action": "assert_title", "selector": "", "value": "Login", "description": "",
-        "status": "failed", "duration_ms": 12, "message": "title was 'Home'", "artifacts": [],
+        "sequence": None, "order_index": 1, "action": "assert_title", "selector": "", "value": "Login",
+        "description": "", "status": "failed", "duration_ms": 12, "message": "title was 'Home'", "depth": 0,
+        "iteration": None, "branch": "", "flow": "", "healed_by": "", "artifacts": [],
     }  # fmt: skip
     assert [s["action"] for s in body["steps"]] == ["open", "assert_title"]
 

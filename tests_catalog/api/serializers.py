@@ -68,6 +68,14 @@ class StepSerializer(serializers.Serializer):
     )
     description = serializers.CharField(max_length=500, allow_blank=True, default="")
     continue_on_failure = serializers.BooleanField(default=False)
+    targets = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
+        default=list, help_text='Alternate locators tried in order when the main one finds nothing: [["css", "#go"]].',
+    )  # fmt: skip
+    enabled = serializers.BooleanField(default=True, help_text="A disabled step is kept but never runs.")
+    options = serializers.DictField(
+        default=dict, help_text="loop_limit; opens_window, window_handle_name, window_timeout_ms; import bookkeeping."
+    )
 
     class Meta:
         list_serializer_class = IndexedErrorsListSerializer

@@ -159,3 +159,28 @@ def test_it_lets_a_member_of_another_project_see_nothing(project, other_project)
     from tests_catalog.selectors import test_cases_visible_to
 
     assert not test_cases_visible_to(user).exists()
+
+
+def test_it_refuses_broken_blocks_and_recursive_runs_at_save_naming_the_step(project):
+    from jbtestsuite.errors import ValidationFailed
+    from tests_catalog import services as catalog
+
+    with pytest.raises(ValidationFailed) as raised:
+        catalog.test_case_create(project=project, author=None, name="Loops", steps=[
+            {"action": "times", "value": "2"}, {"action": "echo", "value": "x"}, {"action": "else"},
+        ])  # fmt: skip
+    assert raised.value.details["steps"]["2"]["action"] == [
+        "Step 2: else is inside the times block of step 0, not directly inside an if block."
+    ]
+    assert raised.value.details["steps"]["0"]["action"] == ["Step 0: the times block is never closed with end."]
+
+    catalog.test_case_create(project=project, author=None, name="A", steps=[{"action": "echo", "value": "a"}])
+    b = catalog.test_case_create(project=project, author=None, name="B", steps=[{"action": "run", "value": "A"}])
+    with pytest.raises(ValidationFailed) as raised:
+        catalog.test_case_create(project=project, author=None, name="C", steps=[{"action": "run", "value": "Z"}])
+    assert raised.value.details["steps"]["0"]["value"] == ["Step 0: no case called 'Z' in this project to run."]
+    a = TestCase.objects.get(name="A")
+    with pytest.raises(ValidationFailed) as raised:
+        catalog.test_case_update(case=a, steps=[{"action": "echo", "value": "a"}, {"action": "run", "value": "B"}])
+    assert raised.value.details["steps"]["1"]["value"] == ["Step 1: run would recurse: A → B → A."]
+    assert [s.action for s in a.steps.all()] == ["echo"] and b.steps.count() == 1

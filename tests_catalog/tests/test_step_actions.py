@@ -23,8 +23,11 @@ def test_it_declares_every_field_use_with_a_meaning():
 def test_it_keeps_the_vocabulary_names_and_order_stable():
     names = list(ACTIONS)
     assert names[:3] == ["open", "refresh", "back"]
-    assert names[-1] == "echo"
-    assert len(names) == len(set(names)) == 38
+    # The first vocabulary keeps its places; Selenium IDE's families and the verify twins follow.
+    assert names[37] == "echo"
+    assert names[38] == "if"
+    assert len(names) == len(set(names)) == 104
+    assert all(ACTIONS[name].soft == name.startswith("verify_") for name in names)
     assert SELECTOR_TYPES == ("css", "xpath", "id", "name", "link_text", "partial_link_text", "tag", "text")
 
 
@@ -125,3 +128,28 @@ def test_it_checks_css_and_xpath_syntax_with_real_parsers(selector_type, selecto
     assert bool(errors.get("selector")) is bad
     if bad:
         assert ("CSS selector" if selector_type == "css" else "XPath expression") in errors["selector"][0]
+
+
+def test_it_matches_blocks_and_names_the_step_of_each_error():
+    from tests_catalog.step_actions import block_depths, blocks_parse
+
+    actions = ["while", "if", "click", "else_if", "click", "else", "click", "end", "end", "do", "repeat_if"]
+    blocks, errors = blocks_parse(actions)
+    assert errors == {}
+    assert (blocks[1].branches, blocks[1].closer, blocks[0].closer, blocks[9].closer) == ([3, 5], 7, 8, 10)
+    assert block_depths(actions) == [0, 1, 2, 1, 2, 1, 2, 1, 0, 0, 0]
+
+    assert blocks_parse(["end"])[1] == {0: "Step 0: end has no open block to close."}
+    assert blocks_parse(["if", "else", "else", "end"])[1] == {
+        2: "Step 2: else after the else of step 1 (the if block of step 0 already has its else)."
+    }
+    assert blocks_parse(["times", "click"])[1] == {0: "Step 0: the times block is never closed with end."}
+    assert blocks_parse(["do", "end"])[1] == {
+        1: "Step 1: end cannot close the do block of step 0; close it with repeat_if.",
+        0: "Step 0: the do block is never closed with repeat_if.",
+    }
+    assert blocks_parse(["while", "else", "end"])[1] == {
+        1: "Step 1: else is inside the while block of step 0, not directly inside an if block."
+    }
+    # A disabled step (None) takes no part in blocks.
+    assert blocks_parse(["if", None, "end"])[1] == {}
