@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('executions', '0004_notifications_app'),
+        ('executions', '0006_run_events'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tests_catalog', '0006_token_generations'),
+        ('tests_catalog', '0007_case_versions'),
     ]
 
     operations = [
