@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import PASSWORD
 from executions import services, worker
 from executions.models import RunStatus
 from executions.runner.browser import WorkerBrowser
@@ -56,11 +57,11 @@ def _run(browser, site, *steps, name="live"):
     return result
 
 
-def _login(browser, site, next_path):
+def _login(browser, site, editor, next_path):
     _run(browser, site,
          ("open", "", f"admin/login/?next={next_path}"),
-         ("type", "#id_username", "editor"),
-         ("type", "#id_password", "pw-editor-123"),
+         ("type", "#id_username", editor.username),
+         ("type", "#id_password", PASSWORD),
          ("click", "input[type=submit]", ""),
          ("wait_for_url", "", next_path),
          # Set on the page now: still there later proves the page was updated in place, not reloaded.
@@ -69,7 +70,7 @@ def _login(browser, site, next_path):
 
 def test_it_shows_steps_and_the_failing_screenshot_on_the_execution_page_without_a_reload(site, browser, queued,
                                                                                            staff_editor):  # fmt: skip
-    _login(browser, site, f"/admin/executions/execution/{queued.pk}/change/")
+    _login(browser, site, staff_editor, f"/admin/executions/execution/{queued.pk}/change/")
     services.execution_claim(execution_id=queued.pk, worker_host="here")
     services.step_result_record(execution=queued, outcome=StepOutcome(0, "open", "css", "", "login", "passed", 41, ""))
     _run(browser, site, ("wait_for_text", "#step_results-group", "41"))
@@ -90,7 +91,7 @@ def test_it_shows_steps_and_the_failing_screenshot_on_the_execution_page_without
 
 
 def test_it_shows_what_runs_now_on_the_project_page(site, browser, queued, staff_editor):
-    _login(browser, site, f"/admin/tests_catalog/project/{queued.project_id}/change/")
+    _login(browser, site, staff_editor, f"/admin/tests_catalog/project/{queued.project_id}/change/")
     _run(browser, site, ("wait_for_text", "#live-activity", "Login: queued"))
     services.execution_claim(execution_id=queued.pk, worker_host="here")
     _run(browser, site, ("wait_for_text", "#live-activity", "Login: running"), ("screenshot", "", ""), name="project")
