@@ -364,9 +364,11 @@ class _Run:
                                               page=failed)  # fmt: skip
 
         shown_value = raw_value if action == "send_keys" else value
+        # Stored names carry a secret in its file-name form too ("p@ss word" → "p-ss-word").
+        evidence = [item._replace(filename=names_mask(item.filename, self.secrets)) for item in evidence]
         outcome = StepOutcome(
             order_index, action, selector_type, self.mask(selector), self.mask(shown_value), status, duration_ms,
-            self.mask(message), evidence, depth=place.depth, iteration=place.iteration, flow=place.flow,
+            names_mask(message, self.secrets), evidence, depth=place.depth, iteration=place.iteration, flow=place.flow,
             healed_by=healed_by, description=step.get("description") or "",
         )  # fmt: skip
         self._append(outcome)
