@@ -56,7 +56,7 @@ def test_it_shows_field_errors_and_stores_nothing(model, client, staff, project)
         "project": project.pk, "start_url": "javascript:alert(1)", "description": "x",
     })  # fmt: skip
     assert response.status_code == 200
-    assert "is not supported" in response.content.decode()
+    assert "javascript: is not allowed" in response.content.decode()
     assert not GenerationJob.objects.exists()
 
 

@@ -103,4 +103,8 @@ def test_it_builds_every_viewset_on_the_one_base():
         "TestCaseViewSet", "ProjectViewSet", "EnvironmentViewSet", "SuiteViewSet", "ExecutionViewSet",
         "SuiteRunViewSet", "ScheduleViewSet", "NotificationChannelViewSet", "ArtifactViewSet",
     }  # fmt: skip
-    assert [view.__name__ for view in routed if not issubclass(view, ProjectScopedViewSet)] == []
+    # Reports are read-only aggregates over several tables, not one project-owned resource: they
+    # scope each read through the caller's visible rows (reports/tests/test_api.py covers it).
+    aggregates = {"ReportsViewSet"}
+    assert [view.__name__ for view in routed
+            if not issubclass(view, ProjectScopedViewSet) and view.__name__ not in aggregates] == []  # fmt: skip
