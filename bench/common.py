@@ -215,12 +215,15 @@ def wait_for(predicate, *, timeout: float = 60, interval: float = 0.02, message:
 # --- pages -----------------------------------------------------------------------------------
 
 
-def pages_serve() -> tuple[str, Callable[[], None]]:
-    """Serve bench/pages on 127.0.0.1 from a thread, as the tests do; returns (base URL, stop)."""
+def pages_serve(directory: Path = PAGES_DIR) -> tuple[str, Callable[[], None]]:
+    """Serve a folder of pages (bench/pages by default) on 127.0.0.1 from a thread, as the tests do.
+
+    Returns (base URL, stop).
+    """
     from executions.tests.page_server import pages_served
 
     stack = contextlib.ExitStack()
-    url = stack.enter_context(pages_served(PAGES_DIR))
+    url = stack.enter_context(pages_served(directory))
     return f"{url}/", stack.close
 
 

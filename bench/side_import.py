@@ -72,7 +72,8 @@ def main() -> None:
     from executions.models import SuiteRun
     from tests_catalog import side
 
-    url, stop_pages = common.pages_serve()
+    # The very pages the .side end-to-end tests run against, not a copy of them.
+    url, stop_pages = common.pages_serve(common.BASE_DIR / "executions" / "tests" / "pages")
     project, user = runtime.project_prepare(url, slug="bench-side")
     work = tempfile.mkdtemp(prefix="jbts-bench-side-")
     document = side_document(url)
